@@ -1,0 +1,164 @@
+"""Clocks: the only way the engine reads time or arms timers.
+
+* :class:`RealClock` wraps the running event loop: ``now()`` is ``loop.time()`` (monotonic
+  seconds) and timers are ``loop.call_at``.
+* :class:`VirtualClock` runs coroutines on an event loop whose time moves only when nothing
+  is ready to run: where a real loop would block in ``select(timeout)``, the virtual loop
+  polls its file descriptors without blocking and, finding nothing, jumps its time forward
+  by ``timeout`` -- straight to the next timer.  ``asyncio.sleep``, ``wait_for`` and
+  ``call_at`` all work unchanged, an hour of trading replays in the time its callbacks
+  take, and a run is deterministic for a given seed.
+
+``wall()`` gives UNIX time in seconds (for nonces, deadlines, timestamps in replies): the
+real clock reads ``time.time()``; the virtual clock adds its virtual time to an epoch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+__all__ = ["DEFAULT_EPOCH", "Clock", "RealClock", "VirtualClock", "VirtualTimeDeadlock"]
+
+T = TypeVar("T")
+
+#: UNIX time at which virtual clocks start by default (2024-01-01T00:00:00Z).
+DEFAULT_EPOCH = 1_704_067_200.0
+
+
+class VirtualTimeDeadlock(RuntimeError):
+    """The virtual loop has nothing ready, no timer and no I/O: it would wait forever."""
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Time and timers, injected into everything that needs them."""
+
+    def now(self) -> float:
+        """Monotonic seconds: the time limiters are given."""
+        ...
+
+    def wall(self) -> float:
+        """UNIX time in seconds."""
+        ...
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
+        """Run ``callback`` at ``now() == when``; the handle can be cancelled."""
+        ...
+
+    async def sleep_until(self, when: float) -> None:
+        """Suspend until ``now() >= when``."""
+        ...
+
+
+class RealClock:
+    """The running event loop's clock."""
+
+    __slots__ = ("_loop",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self._loop = loop
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop if self._loop is not None else asyncio.get_running_loop()
+
+    def now(self) -> float:
+        return self.loop.time()
+
+    def wall(self) -> float:
+        return time.time()
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
+        return self.loop.call_at(when, callback)
+
+    async def sleep_until(self, when: float) -> None:
+        delay = when - self.now()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def __repr__(self) -> str:
+        return "RealClock()"
+
+
+class _JumpingSelector(selectors.DefaultSelector):
+    """A selector that never blocks: an idle wait becomes a jump of the virtual time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock: VirtualClock | None = None
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        events: list[tuple[selectors.SelectorKey, int]] = super().select(0)
+        if events or timeout == 0 or self.clock is None:
+            return events
+        if timeout is None:
+            raise VirtualTimeDeadlock(
+                "virtual clock: nothing is ready to run and no timer is armed; "
+                "every task is waiting on something that can never happen"
+            )
+        self.clock._advance(timeout)
+        return events
+
+
+class _VirtualLoop(asyncio.SelectorEventLoop):
+    def __init__(self, clock: VirtualClock) -> None:
+        selector = _JumpingSelector()
+        super().__init__(selector)
+        self._virtual_clock = clock
+        selector.clock = clock
+
+    def time(self) -> float:
+        return self._virtual_clock._now
+
+
+class VirtualClock:
+    """A clock for backtests: time jumps to the next timer whenever the loop is idle.
+
+    ``start`` is the initial ``now()`` (seconds); ``epoch`` the UNIX time at ``now() == 0``.
+    Use :meth:`run` to run the top-level coroutine on this clock's loop.
+    """
+
+    __slots__ = ("_loop", "_now", "epoch")
+
+    def __init__(self, start: float = 0.0, epoch: float = DEFAULT_EPOCH) -> None:
+        self._now = float(start)
+        self.epoch = float(epoch)
+        self._loop: _VirtualLoop | None = None
+
+    def _advance(self, seconds: float) -> None:
+        if seconds > 0:
+            self._now += seconds
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The virtual event loop (created on first use)."""
+        if self._loop is None or self._loop.is_closed():
+            self._loop = _VirtualLoop(self)
+        return self._loop
+
+    def run(self, main: Coroutine[Any, Any, T]) -> T:
+        """Run ``main`` to completion on the virtual loop and return its result."""
+        runner = asyncio.Runner(loop_factory=lambda: self.loop)
+        with runner:
+            return runner.run(main)
+
+    def now(self) -> float:
+        return self._now
+
+    def wall(self) -> float:
+        return self.epoch + self._now
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
+        return self.loop.call_at(when, callback)
+
+    async def sleep_until(self, when: float) -> None:
+        delay = when - self._now
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def __repr__(self) -> str:
+        return f"VirtualClock(now={self._now:.6f})"
