@@ -20,7 +20,8 @@ Budgets (counter units):
   strategy can always pull its quotes;
 * API counter per key: private queries at their endpoint cost;
 * open orders per pair: acknowledged + in-flight adds never exceed the tier's maximum;
-* at most ``max_inflight`` requests on the wire at once (avoids ``EService:Throttled``).
+* at most ``max_inflight`` requests on the wire at once (avoids ``EService:Throttled``),
+  one of them kept for cancels.
 
 CancelOrderBatch and CancelAll go out at once: Kraken accepts them even past the max, and
 their penalties are charged to every pair they touch.
@@ -206,6 +207,8 @@ class Engine:
         self._trading_shared: CounterSpec = trading.with_margin(trading.margin + reserve)
         self._api: CounterSpec = self.profile.api
         self._max_open = self.profile.max_open_orders
+        # one in-flight slot is kept for cancels, like the budget reserve
+        self._shared_slots = max(1, self.settings.max_inflight - 1)
 
         self._queues: dict[str, PairQueue[_Item]] = {}
         self._global: ClassQueue[_Item] = ClassQueue()  # batch cancels, CancelAll
@@ -521,7 +524,7 @@ class Engine:
         max_inflight = self.settings.max_inflight
         while self._global.live and self._inflight < max_inflight:
             self._send_global(self._global.pop(), now)
-        while self._keyq.live and self._inflight < max_inflight:
+        while self._keyq.live and self._inflight < self._shared_slots:
             item = self._keyq.peek()
             assert item is not None
             endpoint, params = query_request(item.intent)  # type: ignore[arg-type]
@@ -534,11 +537,11 @@ class Engine:
         return _INF
 
     def _pump_pair(self, pair: str, q: PairQueue[_Item], now: float) -> float:
-        max_inflight = self.settings.max_inflight
         for prio in (Priority.CANCEL, Priority.MODIFY, Priority.ADD):
             lane = q[prio]
+            slots = self.settings.max_inflight if prio is Priority.CANCEL else self._shared_slots
             while lane.live:
-                if self._inflight >= max_inflight:
+                if self._inflight >= slots:
                     return _INF
                 item = lane.peek()
                 assert item is not None
