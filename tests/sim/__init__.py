@@ -1,0 +1,1 @@
+"""Tests of the simulated Kraken exchange (engine.sim) and engine.markets."""
