@@ -16,6 +16,7 @@ real clock reads ``time.time()``; the virtual clock adds its virtual time to an 
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 import time
 from collections.abc import Callable, Coroutine
@@ -113,6 +114,19 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
 
     def time(self) -> float:
         return self._virtual_clock._now
+
+    # asyncio runs a timer once ``when < time() + _clock_resolution`` (1 ns on a real
+    # loop).  Virtual time lands exactly on each timer, so the resolution here is one float
+    # step of the current time: a timer runs once its time is reached, never before, and
+    # large times (where ``now + 1e-9 == now``) cannot stall the loop on a due timer.
+    @property
+    def _clock_resolution(self) -> float:
+        now = self._virtual_clock._now
+        return math.nextafter(now, math.inf) - now
+
+    @_clock_resolution.setter
+    def _clock_resolution(self, _value: float) -> None:
+        """Ignore the real clock's resolution that the base class sets."""
 
 
 class VirtualClock:

@@ -16,7 +16,8 @@ How a decision is made (see ``design.md``, "How data flows"):
 Budgets (counter units):
 
 * trading counter per pair: cancels may fill it to ``capacity``; amends, edits and adds
-  only to ``capacity - reserve`` where ``reserve = cancel_reserve * capacity``, so a
+  only to ``capacity - reserve`` where ``reserve = max(cancel_reserve * capacity,
+  min_cancel_reserve)`` (by default at least 8 units: one cancel of a brand-new order), so a
   strategy can always pull its quotes;
 * API counter per key: private queries at their endpoint cost;
 * open orders per pair: acknowledged + in-flight adds never exceed the tier's maximum;
@@ -69,6 +70,7 @@ from engine.requests import (
 )
 from engine.venue import TransportError, Venue
 from limiters import (
+    PENALTIES,
     CounterSpec,
     CounterState,
     KrakenProfile,
@@ -96,6 +98,9 @@ class EngineSettings:
     """Engine policy.  Defaults are safe against the live exchange.
 
     ``cancel_reserve``: fraction of each pair's trading capacity only cancels may use.
+    ``min_cancel_reserve``: the reserve in counter units at least (default 8: the dearest
+    single cancel, of an order younger than 5 s), so one cancel always goes at once even
+    on the Starter tier where 10% of the budget is only 6 units.
     ``max_queue``: intents queued at once (all pairs); a full queue refuses new ones.
     ``max_inflight``: requests on the wire at once for the key.
     ``retry_rate_limited``: retry once an intent refused for a rate limit (such a refusal
@@ -109,6 +114,7 @@ class EngineSettings:
     """
 
     cancel_reserve: float = attrs.field(default=0.10)
+    min_cancel_reserve: float = float(PENALTIES[Transaction.CANCEL].at(0.0))
     max_queue: int = 100_000
     max_inflight: int = 8
     retry_rate_limited: bool = True
@@ -120,6 +126,8 @@ class EngineSettings:
     def __attrs_post_init__(self) -> None:
         if not 0.0 <= self.cancel_reserve < 0.9 or math.isnan(self.cancel_reserve):
             raise InvalidIntent("cancel_reserve", self.cancel_reserve, "a fraction in [0, 0.9)")
+        if not 0.0 <= self.min_cancel_reserve < 1e6:
+            raise InvalidIntent("min_cancel_reserve", self.min_cancel_reserve, "units >= 0")
         if self.max_queue < 1:
             raise InvalidIntent("max_queue", self.max_queue, ">= 1")
         if self.max_inflight < 1:
@@ -144,17 +152,16 @@ class _Item:
         "queued_at",
         "sent_at",
         "strategy",
+        "targets",
     )
 
-    def __init__(
-        self, hid: int, intent: Intent, strategy: str, future: asyncio.Future[Outcome], now: float
-    ) -> None:
-        self.hid = hid
-        self.intent = intent
-        self.strategy = strategy
-        self.future = future
+    def __init__(self, handle: Handle, now: float) -> None:
+        self.hid = handle.id
+        self.intent: Intent = handle.intent
+        self.strategy = handle.strategy
+        self.future = handle
         self.queued_at = now
-        self.deadline: float | None = intent.deadline
+        self.deadline: float | None = handle.intent.deadline
         self.pair = ""  # "" for the key lanes
         self.priority = Priority.ADD
         self.lane: ClassQueue[_Item] | None = None  # the queue holding it, None when parked
@@ -163,6 +170,7 @@ class _Item:
         self.sent_at: float | None = None
         self.cost = 0.0
         self.live = True  # False once taken out of its queue (sent, coalesced, expired)
+        self.targets: list[OrderRecord] = []  # a batch cancel's open orders when it left
 
 
 _PRIORITY_OF: dict[type, Priority] = {
@@ -202,7 +210,11 @@ class Engine:
         self._store: CounterStore = store if store is not None else MemoryStore()
         self._api_key = f"api:{key_id}"
         trading = self.profile.trading
-        reserve = self.settings.cancel_reserve * trading.capacity
+        reserve = max(
+            self.settings.cancel_reserve * trading.capacity, self.settings.min_cancel_reserve
+        )
+        if reserve >= trading.capacity - 1.0:
+            raise InvalidIntent("cancel_reserve", reserve, "leaving room for adds under the max")
         self._trading: CounterSpec = trading  # cancels: the whole capacity
         self._trading_shared: CounterSpec = trading.with_margin(trading.margin + reserve)
         self._api: CounterSpec = self.profile.api
@@ -217,6 +229,13 @@ class Engine:
         self._pending_adds: dict[str, int] = {}
         self._deadlines: list[tuple[float, int, _Item]] = []
         self._parked_orders: set[OrderRecord] = set()
+        # per pair: the earliest moment its head may fit (-inf: look again at every pump),
+        # and the pairs whose situation changed since (a new intent, a reply, a close)
+        self._pair_wake: dict[str, float] = {}
+        self._last_send: dict[str, float] = {}  # per pair: when its last request left
+        self._fence: dict[str, float] = {}  # per pair: no request before (a batch cancel)
+        self._fence_all = -_INF  # no trading request before (a CancelAll)
+        self._dirty: set[str] = set()
         self._queued = 0
         self._inflight = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -311,8 +330,8 @@ class Engine:
 
     def _new_item(self, intent: Intent, strategy: str) -> _Item:
         self._next_id += 1
-        fut: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        return _Item(self._next_id, intent, strategy, fut, self.clock.now())
+        handle = Handle(self._next_id, intent, strategy, asyncio.get_running_loop())
+        return _Item(handle, self.clock.now())
 
     def _market(self, pair: str) -> Market:
         try:
@@ -348,7 +367,7 @@ class Engine:
             rec.add_item = item
             self._orders.add(rec)
         self._enqueue_pair(item, Priority.ADD)
-        return Handle(item.hid, intent, strategy, item.future)
+        return item.future
 
     def _submit_on_order(
         self, intent: AmendOrder | EditOrder | CancelOrder, strategy: str
@@ -365,7 +384,7 @@ class Engine:
         item = self._new_item(intent, strategy)
         item.pair = rec.pair
         item.order = rec
-        handle = Handle(item.hid, intent, strategy, item.future)
+        handle = item.future
         if self._coalesce(item, rec):
             return handle
         if isinstance(intent, CancelOrder):
@@ -382,7 +401,7 @@ class Engine:
         lane.push(item)
         self._track(item)
         self._pump()
-        return Handle(item.hid, intent, strategy, item.future)
+        return item.future
 
     def _enqueue_pair(self, item: _Item, priority: Priority) -> None:
         item.priority = priority
@@ -391,6 +410,7 @@ class Engine:
             q = self._queues[item.pair] = PairQueue()
         item.lane = q[priority]
         item.lane.push(item)
+        self._dirty.add(item.pair)
         self._track(item)
         self._pump()
 
@@ -509,11 +529,19 @@ class Engine:
             self._arm(self._paused_until)
             return
         wake = self._pump_lanes(now)
+        dirty = self._dirty
+        pair_wake = self._pair_wake
         for pair, q in self._queues.items():
-            if self._inflight >= self.settings.max_inflight:
-                break
-            if len(q):
-                wake = min(wake, self._pump_pair(pair, q, now))
+            if not len(q):
+                continue
+            at = pair_wake.get(pair, -_INF)
+            if at > now and pair not in dirty:
+                wake = min(wake, at)  # nothing changed: its head still cannot fit before then
+                continue
+            at = pair_wake[pair] = self._pump_pair(pair, q, now)
+            if at > now:  # -inf means "blocked on a request slot": a reply pumps again
+                wake = min(wake, at)
+        dirty.clear()
         if self._deadlines:
             wake = min(wake, self._deadlines[0][0])
         self._arm(wake)
@@ -523,7 +551,15 @@ class Engine:
     def _pump_lanes(self, now: float) -> float:
         max_inflight = self.settings.max_inflight
         while self._global.live and self._inflight < max_inflight:
-            self._send_global(self._global.pop(), now)
+            item = self._global.peek()
+            assert item is not None
+            if isinstance(item.intent, CancelOrderBatch) and self._batch_waits(item.intent):
+                break  # an add it cancels is still on the wire: its reply pumps again
+            hold = self._overtake_guard(item.intent)
+            if hold > now:
+                return hold
+            self._pop(item)
+            self._send_global(item, now)
         while self._keyq.live and self._inflight < self._shared_slots:
             item = self._keyq.peek()
             assert item is not None
@@ -532,17 +568,24 @@ class Engine:
             fit = self._charge(self._api_key, self._api, cost, now, item, "api", endpoint)
             if fit > 0.0:
                 return now + fit
-            self._keyq.pop()
+            self._pop(item)
             self._send(item, endpoint, params, now)
         return _INF
 
     def _pump_pair(self, pair: str, q: PairQueue[_Item], now: float) -> float:
+        fence = max(self._fence.get(pair, -_INF), self._fence_all)
+        if fence > now:
+            if self.settings.trace:
+                self.trace.append(Decision(now, 0, pair, "blocked", "fence", 0.0, 0.0, fence - now))
+            return fence  # a batch cancel just left: let it arrive first
         for prio in (Priority.CANCEL, Priority.MODIFY, Priority.ADD):
             lane = q[prio]
             slots = self.settings.max_inflight if prio is Priority.CANCEL else self._shared_slots
             while lane.live:
                 if self._inflight >= slots:
-                    return _INF
+                    if self.settings.trace:
+                        self._blocked(pair, lane, "inflight", now)
+                    return -_INF  # waiting for a slot: look again at the next pump
                 item = lane.peek()
                 assert item is not None
                 wait = self._try_send(item, pair, now)
@@ -559,6 +602,8 @@ class Engine:
             if self._orders.open_count.get(pair, 0) + self._pending_adds.get(pair, 0) + n > (
                 self._max_open
             ):
+                if self.settings.trace:
+                    self._blocked(pair, None, "open_orders", now, item)
                 return _INF  # woken when an order closes
             cost = float(add_batch_penalty(n) if n > 1 else add_penalty())
             fit = self._charge(f"trade:{pair}", self._trading_shared, cost, now, item, pair, "add")
@@ -588,7 +633,9 @@ class Engine:
         fit = self._charge(f"trade:{pair}", spec, cost, now, item, pair, tx.value)
         if fit > 0.0:
             cheaper = next_cheaper_age(tx, age)
-            return fit if cheaper is None else min(fit, cheaper - age)
+            # at least 1 ns: a bucket edge closer than the clock's float resolution would
+            # give a timer at ``now`` itself, re-firing forever at the same virtual time
+            return fit if cheaper is None else min(fit, max(cheaper - age, 1e-9))
         self._pop(item)
         market = self.markets.get(pair)
         if isinstance(intent, CancelOrder):
@@ -638,6 +685,15 @@ class Engine:
                        sent=charged, hid=item.hid)
         return 0.0 if charged else max(wait, 1e-9)
 
+    def _blocked(
+        self, pair: str, lane: ClassQueue[_Item] | None, why: str, now: float,
+        item: _Item | None = None,
+    ) -> None:
+        """Trace a head that waits for an event (a free slot, a closed order), not a time."""
+        head = item if item is not None else (lane.peek() if lane is not None else None)
+        hid = head.hid if head is not None else 0
+        self.trace.append(Decision(now, hid, pair, "blocked", why, 0.0, 0.0, _INF))
+
     def _force_charge(self, pair: str, cost: float, now: float) -> None:
         """Charge without a fit check (batch cancels: Kraken accepts them past the max)."""
         key = f"trade:{pair}"
@@ -682,6 +738,7 @@ class Engine:
             _when, _hid, item = heapq.heappop(self._deadlines)
             if item.live:
                 self._unqueue(item)
+                self._dirty.add(item.pair)
                 self._resolve(item, Status.EXPIRED, error="deadline passed while queued")
                 if isinstance(item.intent, AddOrder | AddOrderBatch):
                     self._forget_unsent_add(item)
@@ -725,32 +782,74 @@ class Engine:
                 rec.add_item = None
         self._send(item, endpoint, params, now)
 
-    def _send_global(self, item: _Item, now: float) -> None:
-        intent = item.intent
-        item.live = False
-        self._queued -= 1
-        costs: dict[str, float] = {}
+    def _fenced_pairs(self, intent: Intent) -> set[str]:
+        """The pairs a batch cancel touches (CancelAll: every pair that has sent)."""
         if isinstance(intent, CancelOrderBatch):
-            refs = []
+            return {r.pair for r in map(self._orders.get, intent.order_ids) if r is not None}
+        return set(self._last_send)
+
+    def _overtake_guard(self, intent: Intent) -> float:
+        """When a batch cancel may leave without trading places with a request on the wire.
+
+        A batch cancel may take the exchange's counter past the max, and cancels whatever
+        reached the exchange before it.  A request sent just before it but arriving just
+        after it (arrival jitter, or two sends at one instant) would then be refused, or an
+        add arriving first would be cancelled and charged unforeseen.  So a batch cancel is
+        fenced: it leaves ``jitter`` (+1 us) after the last trading request on its pairs,
+        and no trading request on them leaves until ``jitter`` (+1 us) after it.
+        """
+        pairs = self._fenced_pairs(intent)
+        last = max((self._last_send.get(p, -_INF) for p in pairs), default=-_INF)
+        return last + self.profile.settings.jitter + _FENCE_EPSILON
+
+    def _batch_waits(self, intent: CancelOrderBatch) -> bool:
+        """Whether a batch cancel must wait: one of its orders' adds is on the wire (the
+        exchange may not know the order yet, and one unknown id refuses the whole batch)."""
+        for oid in intent.order_ids:
+            rec = self._orders.get(oid)
+            if rec is not None and (rec.state is OrderState.PENDING or rec.busy):
+                return True
+        return False
+
+    def _send_global(self, item: _Item, now: float) -> None:
+        """Send a CancelOrderBatch or CancelAll: no fit check (Kraken accepts them past the
+        max), each pair charged the sum of its orders' cancel penalties."""
+        intent = item.intent
+        costs: dict[str, float] = {}
+        targets: list[OrderRecord] = []
+        if isinstance(intent, CancelOrderBatch):
             for oid in intent.order_ids:
                 rec = self._orders.get(oid)
-                if rec is None:
+                if rec is None or rec.state is OrderState.CLOSED:
                     continue
-                refs.append(rec.ref)
-                if rec.state is OrderState.OPEN:
-                    unit = penalty(Transaction.CANCEL, rec.age(now))
-                    costs[rec.pair] = costs.get(rec.pair, 0.0) + unit
-            if not refs:
-                self._resolve(item, Status.COALESCED, error="every order had already closed")
+                if rec.state is OrderState.QUEUED:  # its add never left: drop it
+                    self._drop_order_from_add(rec.add_item, rec)
+                    continue
+                targets.append(rec)
+            if not targets:
+                self._resolve(item, Status.COALESCED, error="no order of the batch was open")
                 return
-            endpoint, params = "CancelOrderBatch", {"orders": refs}
+            endpoint, params = "CancelOrderBatch", {"orders": [r.ref for r in targets]}
         else:
-            for rec in self._orders.open_orders():
-                unit = penalty(Transaction.CANCEL, rec.age(now))
-                costs[rec.pair] = costs.get(rec.pair, 0.0) + unit
+            targets = list(self._orders.open_orders())
+            endpoint, params = "CancelAll", {}
+            # adds on the wire may reach the exchange first: charge them too, as brand new
+            for rec in self._orders.pending_orders():
+                costs[rec.pair] = costs.get(rec.pair, 0.0) + penalty(Transaction.CANCEL, 0.0)
+        for rec in targets:
+            rec.cancel_queued = True
+            unit = penalty(Transaction.CANCEL, rec.age(now))
+            costs[rec.pair] = costs.get(rec.pair, 0.0) + unit
+        if isinstance(intent, CancelAll):
             for pair in costs:  # charged like a batch cancel, capped at the max
                 costs[pair] = min(costs[pair], self._trading.maximum)
-            endpoint, params = "CancelAll", {}
+        item.targets = targets
+        fence = now + self.profile.settings.jitter + _FENCE_EPSILON
+        if isinstance(intent, CancelAll):
+            self._fence_all = fence  # every pair, including ones with nothing sent yet
+        else:
+            for pair in self._fenced_pairs(intent):
+                self._fence[pair] = fence
         for pair, c in costs.items():
             self._force_charge(pair, c, now)
         item.cost = sum(costs.values())
@@ -762,6 +861,8 @@ class Engine:
             item.sent_at = now
         self._inflight += 1
         self.requests[endpoint] += 1
+        if item.pair:
+            self._last_send[item.pair] = now
         if item.order is not None:
             item.order.busy = True
         task = asyncio.get_running_loop().create_task(self._roundtrip(item, endpoint, params))
@@ -791,6 +892,8 @@ class Engine:
 
     def _after(self, item: _Item) -> None:
         self._inflight -= 1
+        if item.lane is self._global:
+            self._dirty.update(self._queues)
         rec = item.order
         if rec is not None:
             rec.busy = False
@@ -822,8 +925,11 @@ class Engine:
             self._on_lockout(item, error)
             return
         retry = retry and kind in _RETRYABLE
-        _log.warning("rate_limited" if retry else "rejected", endpoint=endpoint, error=error,
-                     pair=item.pair, attempts=item.attempts)
+        if kind in _RETRYABLE:
+            _log.warning("rate_limited", endpoint=endpoint, error=error, pair=item.pair,
+                         attempts=item.attempts, retry=retry)
+        else:
+            _log.info("rejected", endpoint=endpoint, error=error, pair=item.pair)
         if retry:
             self._requeue(item)
             return
@@ -852,6 +958,8 @@ class Engine:
                 self._orders.mark_open(rec, now)
                 if o.order_type is OrderType.MARKET or o.time_in_force is TimeInForce.IOC:
                     self._close(rec, "it does not rest on the book")
+                elif rec.closed_early:
+                    self._close(rec, "filled before its acknowledgement")
                 else:
                     self._unpark(rec)
             txid = txids[0] if txids else None
@@ -873,13 +981,8 @@ class Engine:
         elif isinstance(intent, CancelOrder):
             assert item.order is not None
             self._close(item.order, "cancelled")
-        elif isinstance(intent, CancelOrderBatch):
-            for oid in intent.order_ids:
-                rec = self._orders.get(oid)
-                if rec is not None:
-                    self._close(rec, "cancelled")
-        elif isinstance(intent, CancelAll):
-            for rec in list(self._orders.open_orders()):
+        elif isinstance(intent, CancelOrderBatch | CancelAll):
+            for rec in item.targets:  # the orders open when it left; later adds may stand
                 self._close(rec, "cancelled")
         self._resolve(item, Status.ACCEPTED, txid=txid, result=result)
 
@@ -889,11 +992,15 @@ class Engine:
         if isinstance(intent, AddOrder | AddOrderBatch):
             orders = _orders_of(intent)
             self._pending_adds[item.pair] -= len(orders)
+            self._dirty.add(item.pair)  # room under the open-orders cap
             for o in orders:
                 rec = self._orders.get(o.cl_ord_id)
                 if rec is not None:
                     self._orders.close(rec)
                     self._settle_parked(rec, f"its add was rejected: {error}")
+        elif item.targets:
+            for rec in item.targets:  # a refused batch cancel cancelled nothing
+                rec.cancel_queued = False
         elif item.order is not None:
             rec = item.order
             if error == ke.UNKNOWN_ORDER:
@@ -908,6 +1015,7 @@ class Engine:
         if isinstance(intent, AddOrder | AddOrderBatch):
             orders = _orders_of(intent)
             self._pending_adds[item.pair] -= len(orders)
+            self._dirty.add(item.pair)
             for o in orders:
                 rec = self._orders.get(o.cl_ord_id)
                 if rec is not None:
@@ -921,6 +1029,8 @@ class Engine:
             if isinstance(intent, CancelOrder):
                 item.order.cancel_queued = False
             self._unpark(item.order)
+        for rec in item.targets:  # a batch cancel of unknown fate: the orders may stand
+            rec.cancel_queued = False
         _log.warning("transport_error", endpoint=e.endpoint, sent=e.sent, error=str(e))
         self._resolve(item, Status.FAILED, error=str(e), sent=e.sent)
 
@@ -949,9 +1059,11 @@ class Engine:
                     rec.add_item = item
         assert item.lane is not None
         item.lane.push_front(item)
+        self._dirty.add(item.pair)
 
     def _close(self, rec: OrderRecord, why: str) -> None:
         self._orders.close(rec)
+        self._dirty.add(rec.pair)
         self._settle_parked(rec, f"the order closed ({why})")
 
     def _unpark(self, rec: OrderRecord) -> None:
@@ -960,6 +1072,7 @@ class Engine:
         if not rec.parked:
             return
         parked, rec.parked = rec.parked, []
+        self._dirty.add(rec.pair)
         for item in reversed(parked):
             if not item.live:
                 continue
@@ -1028,10 +1141,16 @@ class Engine:
         """Tell the engine an order left the book (filled, expired, cancelled elsewhere).
 
         Frees its slot under the open-orders cap; queued amends/edits of it are rejected
-        and queued cancels coalesced when they reach the front.
+        and queued cancels coalesced when they reach the front.  ``order_id`` is a
+        cl_ord_id or txid; a close reported while the add's reply is still on its way
+        (an order filled on arrival) takes effect when that reply arrives.
         """
         rec = self._orders.get(order_id)
-        if rec is not None and rec.state in (OrderState.OPEN, OrderState.UNKNOWN):
+        if rec is None:
+            return
+        if rec.state is OrderState.PENDING:
+            rec.closed_early = True  # filled on arrival: closed as soon as its reply comes
+        elif rec.state in (OrderState.OPEN, OrderState.UNKNOWN):
             self._close(rec, reason)
             self._pump()
 
@@ -1041,6 +1160,7 @@ class Engine:
         now = self.clock.now()
         spec = self._trading
         self._store.update(f"trade:{name}", now, lambda s: (spec.resync(s, level, now), None))
+        self._dirty.add(name)
         self._pump()
 
     # -- reading -----------------------------------------------------------------------
@@ -1102,6 +1222,10 @@ _TRANSACTION: dict[type, Transaction] = {
     EditOrder: Transaction.EDIT,
     CancelOrder: Transaction.CANCEL,
 }
+
+#: Seconds added to every fence, so that two sends never share one instant (their arrival
+#: order would then be arbitrary).
+_FENCE_EPSILON = 1e-6
 
 _RETRYABLE = frozenset(
     {ke.ErrorKind.ORDER_RATE_LIMIT, ke.ErrorKind.API_RATE_LIMIT, ke.ErrorKind.THROTTLED,

@@ -14,8 +14,11 @@ __all__ = ["Decision", "MetricsSnapshot", "PairStats"]
 class Decision:
     """One scheduling decision, kept when ``EngineSettings.trace`` is on.
 
-    ``action`` is ``"send"`` or ``"wait"``; ``level`` the counter level (units) before the
-    charge; ``cost`` the units charged or wanted; ``wait`` the seconds until it fits.
+    ``action`` is ``"send"``, ``"wait"`` (for ``wait`` seconds, until the budget allows it)
+    or ``"blocked"`` (until an event: ``kind`` ``"inflight"``, a free request slot, or
+    ``"open_orders"``, an order closing, with ``wait`` infinite; or ``"fence"``, for
+    ``wait`` seconds after a batch cancel left); ``level`` the counter level
+    (units) before the charge; ``cost`` the units charged or wanted.
     """
 
     time: float

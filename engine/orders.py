@@ -33,6 +33,7 @@ class OrderRecord:
         "busy",
         "cancel_queued",
         "cl_ord_id",
+        "closed_early",
         "pair",
         "parked",
         "state",
@@ -49,6 +50,7 @@ class OrderRecord:
         self.parked: list[Any] = []  # queued items waiting for the order to be ready
         self.add_item: Any = None  # the queued add item, while the add is unsent
         self.cancel_queued = False
+        self.closed_early = False  # the exchange reported it closed before its add's reply
 
     @property
     def ref(self) -> str:
@@ -111,6 +113,12 @@ class OrderRegistry:
     def open_orders(self, pair: str | None = None) -> Iterator[OrderRecord]:
         for r in self._by_id.values():
             if r.state is OrderState.OPEN and (pair is None or r.pair == pair):
+                yield r
+
+    def pending_orders(self) -> Iterator[OrderRecord]:
+        """Orders whose add is on the wire."""
+        for r in self._by_id.values():
+            if r.state is OrderState.PENDING:
                 yield r
 
     def __len__(self) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -62,31 +62,32 @@ class Outcome:
         return None if self.sent_at is None else self.sent_at - self.queued_at
 
 
-class Handle:
-    """What :meth:`Engine.submit` returns: await it for the :class:`Outcome`."""
+class Handle(asyncio.Future[Outcome]):
+    """What :meth:`Engine.submit` returns: an asyncio future of the intent's :class:`Outcome`.
 
-    __slots__ = ("_future", "id", "intent", "strategy")
+    Await it (or pass it to ``asyncio.gather`` / ``wait``) for the outcome.  The engine
+    resolves it exactly once; the outcome is never an exception.  Cancelling the handle
+    only stops *your* wait: the intent itself stays queued -- to withdraw an order, submit
+    a cancel for it.
+    """
 
-    def __init__(self, hid: int, intent: Intent, strategy: str, future: asyncio.Future[Outcome]):
+    __slots__ = ("id", "intent", "strategy")
+
+    def __init__(
+        self, hid: int, intent: Intent, strategy: str, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        super().__init__(loop=loop)
         self.id = hid
         self.intent = intent
         self.strategy = strategy
-        self._future = future
-
-    def done(self) -> bool:
-        return self._future.done()
 
     def outcome(self) -> Outcome:
         """The outcome; raises :class:`asyncio.InvalidStateError` while pending."""
-        return self._future.result()
-
-    def add_done_callback(self, fn: Any) -> None:
-        """Call ``fn(outcome)`` once resolved."""
-        self._future.add_done_callback(lambda f: fn(f.result()))
-
-    def __await__(self) -> Generator[Any, None, Outcome]:
-        return asyncio.shield(self._future).__await__()
+        return self.result()
 
     def __repr__(self) -> str:
-        state = self._future.result().status.value if self._future.done() else "pending"
+        if self.done() and not self.cancelled():
+            state = self.result().status.value
+        else:
+            state = "cancelled" if self.cancelled() else "pending"
         return f"<Handle #{self.id} {type(self.intent).__name__} {state}>"

@@ -12,7 +12,10 @@ Decay granularity
   exchange's (unknown) phase, any half-open interval ``(a, a + k*step]`` holds exactly
   ``k`` of its ticks, so ``level(t) = max(0, L - decay * step * floor((t - a) / step))``
   never under-estimates an exchange that ticks every ``step`` seconds.  A charge keeps the
-  anchor on the step grid, so no partial step is lost.
+  anchor on the step grid, so no partial step is lost -- except when the level before the
+  charge is below one step's release (``decay * step``): the exchange may then have spent
+  part of its last tick on an empty counter, so the anchor moves to the charge's time and
+  the charge starts decaying only a whole step later.
 
 The stepped model is exact only when ``step`` is the exchange's real step.  When the step
 is unknown, keep continuous decay and a ``margin`` of at least ``decay * step_max`` units:
@@ -20,7 +23,8 @@ a continuous model believes in at most ``decay * step`` units the exchange has n
 released (see ``kraken-rate-limits.md`` section 3).
 
 Time never runs backwards here: a ``now`` earlier than the state's time is treated as the
-state's time, so a clock stepping back never lowers the level.
+state's time, so a clock stepping back never lowers the level (a wait is still measured
+from the caller's ``now``).
 
 All functions are pure: they take ``now`` (seconds, any monotonic origin) and return new
 immutable state.  :class:`~limiters.store.CounterStore` holds the state between calls.
@@ -66,7 +70,8 @@ class ChargeResult:
     """Outcome of :meth:`CounterSpec.try_charge`.
 
     ``charged`` tells whether the cost was added; ``state`` is the state to keep (decayed to
-    ``now`` either way); ``wait`` is 0 when charged, else the seconds until the cost fits.
+    ``now`` either way); ``wait`` is 0 when charged, else the seconds from ``now`` until
+    the cost fits (as :meth:`CounterSpec.time_until_fits`).
     """
 
     charged: bool
@@ -109,8 +114,13 @@ class CounterSpec:
     # -- pure arithmetic ----------------------------------------------------------------
 
     def _time(self, state: CounterState, now: float) -> float:
-        check_amount("now", abs(now))  # refuses NaN and infinities, any sign of time is fine
-        return now if now > state.time else state.time
+        # any sign of time is fine; NaN, infinities, bools and non-numbers are refused
+        if isinstance(now, bool) or not isinstance(now, int | float):
+            raise InvalidAmount("now", now, "a real number")
+        if not math.isfinite(now):
+            raise InvalidAmount("now", now, "finite")
+        t = float(now)
+        return t if t > state.time else state.time
 
     def _decayed(self, state: CounterState, now: float) -> tuple[float, float]:
         """Level at ``now`` and the anchor to keep, for ``now >= state.time``."""
@@ -158,9 +168,20 @@ class CounterSpec:
         if excess <= EPSILON:
             return 0.0
         if self.step <= 0.0:
-            return excess / self.decay
-        steps = math.ceil(excess / (self.decay * self.step) - EPSILON)
-        return max(0.0, s.anchor + steps * self.step - s.time)
+            at = s.time + excess / self.decay
+        else:
+            steps = math.ceil((excess - EPSILON) / (self.decay * self.step))
+            at = max(s.time, s.anchor + steps * self.step)
+        # Measured from ``now`` (which may be behind the state's time).  Float rounding:
+        # the caller arms its timer at ``now + wait``, so that sum must be a moment that
+        # fits; when rounding falls short (large times, fast decay), nudge it up by ulps.
+        wait = at - now
+        for _ in range(8):
+            t = now + wait
+            if t > now and self._decayed(s, max(t, s.time))[0] + c <= self.capacity + EPSILON:
+                break
+            wait = math.nextafter(max(t, now), math.inf) - now
+        return wait
 
     def charge(self, state: CounterState, cost: float, now: float) -> CounterState:
         """Add ``cost`` at ``now`` unconditionally (the exchange's view: it charges anyway).
@@ -168,16 +189,22 @@ class CounterSpec:
         Use :meth:`try_charge` to charge only when the cost fits.
         """
         c = check_amount("cost", cost)
-        s = self.advance(state, now)
-        return CounterState(s.level + c, s.time, s.anchor)
+        return self._add(self.advance(state, now), c)
+
+    def _add(self, s: CounterState, cost: float) -> CounterState:
+        """``s`` (already decayed to its time) plus ``cost``; see "Decay granularity"."""
+        anchor = s.anchor
+        if self.step > 0.0 and s.level < self.decay * self.step:
+            anchor = s.time
+        return CounterState(s.level + cost, s.time, anchor)
 
     def try_charge(self, state: CounterState, cost: float, now: float) -> ChargeResult:
         """Charge ``cost`` at ``now`` if it fits; else leave the level and report the wait."""
         c = self.check_cost(cost)
         s = self.advance(state, now)
         if s.level + c <= self.capacity + EPSILON:
-            return ChargeResult(True, CounterState(s.level + c, s.time, s.anchor), 0.0)
-        return ChargeResult(False, s, self.time_until_fits(s, c, s.time))
+            return ChargeResult(True, self._add(s, c), 0.0)
+        return ChargeResult(False, s, self.time_until_fits(s, c, now))
 
     def saturate(self, state: CounterState, now: float) -> CounterState:
         """The counter set to its maximum at ``now`` (after an unexpected rate-limit reply)."""

@@ -8,7 +8,8 @@
 * ``unseen_step`` (s): how many seconds of decay the exchange may hold back when the
   model's step is not the exchange's; costs ``decay * unseen_step`` units of margin.
 * ``jitter`` (s): spread of network latency.  Two requests sent ``d`` s apart may arrive
-  ``d - jitter`` apart, so the exchange sees ``decay * jitter`` units less decay.
+  ``d - jitter`` apart, so the exchange sees ``decay * jitter`` units less decay (under
+  stepped decay: up to one whole step less, see :meth:`LimiterSettings.margin_for`).
 * ``margin`` (units): a flat extra margin.
 
 Margin of a counter = ``margin + decay * (unseen_step + jitter)``.
@@ -21,6 +22,8 @@ exchange whose step and jitter the model matches (:meth:`LimiterSettings.matchin
 """
 
 from __future__ import annotations
+
+import math
 
 import attrs
 
@@ -57,8 +60,17 @@ class LimiterSettings:
         return cls(decay_step=decay_step, jitter=jitter)
 
     def margin_for(self, decay: float) -> float:
-        """Margin in counter units for a counter decaying at ``decay`` units per second."""
-        return self.margin + decay * (self.unseen_step + self.jitter)
+        """Margin in counter units for a counter decaying at ``decay`` units per second.
+
+        ``margin + decay * (unseen_step + j)`` where ``j = jitter`` under continuous decay.
+        Under stepped decay jitter can hide a whole tick: an interval the model measures as
+        ``T`` seconds may reach the exchange ``jitter`` seconds shorter and so hold one tick
+        fewer, hence ``j = decay_step * ceil(jitter / decay_step)``.
+        """
+        j = self.jitter
+        if self.decay_step > 0.0 and j > 0.0:
+            j = self.decay_step * math.ceil(j / self.decay_step)
+        return self.margin + decay * (self.unseen_step + j)
 
     def spec(self, maximum: float, decay: float) -> CounterSpec:
         """A :class:`CounterSpec` with these settings' step and margin."""

@@ -1,0 +1,165 @@
+"""The summary of a backtest: one JSON-ready object, and the table a person reads.
+
+Figures and their sources:
+
+* ``intents``: intents the strategy submitted; ``sent``: those that reached the wire at
+  least once; ``outcomes``: terminal status -> count; ``unresolved``: intents without a
+  terminal outcome at the end (0 in a healthy run).
+* ``requests``: requests the simulated exchange received, by endpoint; ``errors``: every
+  error string it replied, by string; ``rate_limit_errors``: the sum of those that are
+  rate-limit errors (``engine.kraken_errors.RATE_LIMIT_ERRORS``, Throttled included).
+  These come from the exchange's own counts: it is the referee.
+* ``budget_utilization``: per pair, trading penalty charged / ``max + decay * seconds``
+  from the pair's first request to its last; ``"overall"`` sums both over pairs.
+* ``counters``: per pair (and ``"api"`` for the key's API counter): the exchange's
+  ``max``, the ``peak`` level reached and the ``mean`` level over the run (sampled at a
+  fixed interval of simulated time), in counter units.
+* ``queue_wait``: seconds from submit to first send, over sent intents: p50, p99, max.
+* ``simulated_seconds`` (virtual clock at the end, drain included) and ``wall_seconds``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+__all__ = ["Summary", "percentile"]
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile (0..100) of ``values`` by linear interpolation; None if empty.
+
+    ``values`` must be sorted.
+    """
+    if not values:
+        return None
+    if len(values) == 1:
+        return float(values[0])
+    pos = (len(values) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(values) - 1)
+    frac = pos - lo
+    return float(values[lo] + (values[hi] - values[lo]) * frac)
+
+
+def _r(x: float | None, digits: int = 4) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+@attrs.frozen(slots=True)
+class Summary:
+    """What a backtest reports (see the module docstring for each figure's meaning)."""
+
+    strategy: str
+    tier: str
+    pairs: tuple[str, ...]
+    seed: int
+    duration: float
+    params: Mapping[str, Any]
+    intents: int
+    sent: int
+    outcomes: Mapping[str, int]
+    unresolved: int
+    requests: Mapping[str, int]
+    errors: Mapping[str, int]
+    rate_limit_errors: int
+    budget_utilization: Mapping[str, float]
+    counters: Mapping[str, Mapping[str, float]]
+    queue_wait: Mapping[str, float | None]
+    strategy_report: Mapping[str, Any]
+    simulated_seconds: float
+    wall_seconds: float
+    failure: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: the contract keys first, then the details."""
+        return {
+            "intents": self.intents,
+            "sent": self.sent,
+            "outcomes": dict(self.outcomes),
+            "rate_limit_errors": self.rate_limit_errors,
+            "budget_utilization": {k: round(v, 6) for k, v in self.budget_utilization.items()},
+            "simulated_seconds": round(self.simulated_seconds, 6),
+            "wall_seconds": round(self.wall_seconds, 3),
+            "strategy": self.strategy,
+            "tier": self.tier,
+            "pairs": list(self.pairs),
+            "seed": self.seed,
+            "duration": self.duration,
+            "params": dict(self.params),
+            "unresolved": self.unresolved,
+            "requests": dict(self.requests),
+            "errors": dict(self.errors),
+            "counters": {k: {n: round(x, 4) for n, x in v.items()}
+                         for k, v in self.counters.items()},
+            "queue_wait": {k: _r(v, 6) for k, v in self.queue_wait.items()},
+            "strategy_report": dict(self.strategy_report),
+            "failure": self.failure,
+        }
+
+    def to_json(self) -> str:
+        """One line of JSON (keys in a fixed order)."""
+        return json.dumps(self.as_dict(), separators=(",", ":"), default=str)
+
+    def comparable(self) -> dict[str, Any]:
+        """:meth:`as_dict` without ``wall_seconds``: equal for two runs with the same seed."""
+        d = self.as_dict()
+        d.pop("wall_seconds")
+        return d
+
+    # -- the human table -----------------------------------------------------------------
+
+    def render(self) -> str:
+        """The summary as an aligned text table."""
+        rows: list[tuple[str, str]] = []
+        rows.append(("strategy", f"{self.strategy} on {', '.join(self.pairs)}"))
+        rows.append(("tier / seed", f"{self.tier} / {self.seed}"))
+        rows.append(("simulated", f"{self.simulated_seconds:,.1f} s "
+                                  f"(wall {self.wall_seconds:.2f} s)"))
+        if self.params:
+            rows.append(("params", ", ".join(f"{k}={v}" for k, v in self.params.items())))
+        rows.append(("intents", f"{self.intents:,} submitted, {self.sent:,} sent"
+                     + (f", {self.unresolved} UNRESOLVED" if self.unresolved else "")))
+        rows.append(("outcomes", ", ".join(f"{k} {v:,}" for k, v in self.outcomes.items())
+                     or "none"))
+        rows.append(("requests", ", ".join(f"{k} {v:,}" for k, v in self.requests.items())
+                     or "none"))
+        rows.append(("rate-limit errors", f"{self.rate_limit_errors}"))
+        other = {k: v for k, v in self.errors.items() if v}
+        if other:
+            rows.append(("exchange errors", ", ".join(f"{k} x{v}" for k, v in other.items())))
+        lines = [f"  {k:<18} {v}" for k, v in rows]
+        lines.append("")
+        lines.append(f"  {'counter':<10} {'max':>7} {'peak':>8} {'mean':>8} {'mean%':>6} "
+                     f"{'utilization':>11}")
+        for name, c in self.counters.items():
+            util = self.budget_utilization.get(name)
+            mean_pct = 100 * c["mean"] / c["max"] if c["max"] else 0.0
+            lines.append(
+                f"  {name:<10} {c['max']:>7g} {c['peak']:>8.2f} {c['mean']:>8.2f} "
+                f"{mean_pct:>5.1f}% {'' if util is None else f'{100 * util:10.1f}%':>11}"
+            )
+        overall = self.budget_utilization.get("overall")
+        if overall is not None:
+            lines.append(f"  {'overall':<10} {'':>7} {'':>8} {'':>8} {'':>6} "
+                         f"{100 * overall:10.1f}%")
+        lines.append("")
+        qw = self.queue_wait
+        if qw.get("p50") is not None:
+            lines.append(f"  queue wait         p50 {_ms(qw['p50'])}, p99 {_ms(qw['p99'])}, "
+                         f"max {_ms(qw['max'])}")
+        for key, value in self.strategy_report.items():
+            lines.append(f"  {key:<18} {json.dumps(value, default=str)}")
+        if self.failure:
+            lines.append(f"  FAILED             {self.failure}")
+        return "\n".join(lines)
+
+
+def _ms(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x * 1000:.1f} ms" if x < 1 else f"{x:.2f} s"
