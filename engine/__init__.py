@@ -1,1 +1,82 @@
-"""placeholder"""
+"""orderpace's engine: intents, the scheduler, clocks and venues.
+
+``Engine`` queues intents per pair and sends each at the earliest moment the rate limits
+allow; venues (``engine.sim`` simulated, ``engine.live`` Kraken REST) carry the requests;
+clocks (``RealClock``, ``VirtualClock``) give time and timers.
+"""
+
+from engine.clock import Clock, RealClock, VirtualClock, VirtualTimeDeadlock
+from engine.engine import Engine, EngineSettings
+from engine.errors import (
+    EngineClosed,
+    EngineError,
+    EngineLocked,
+    InvalidIntent,
+    QueueFull,
+    UnknownOrder,
+)
+from engine.intents import (
+    AddOrder,
+    AddOrderBatch,
+    AmendOrder,
+    CancelAll,
+    CancelAllOrdersAfter,
+    CancelOrder,
+    CancelOrderBatch,
+    EditOrder,
+    Intent,
+    OrderType,
+    QueryBalance,
+    QueryClosedOrders,
+    QueryOpenOrders,
+    QueryOrders,
+    Side,
+    TimeInForce,
+)
+from engine.markets import DEFAULT_MARKETS, Market, Markets, UnknownPair
+from engine.metrics import Decision, MetricsSnapshot
+from engine.outcomes import Handle, Outcome, Status
+from engine.venue import Reply, TransportError, Venue
+
+__all__ = [
+    "DEFAULT_MARKETS",
+    "AddOrder",
+    "AddOrderBatch",
+    "AmendOrder",
+    "CancelAll",
+    "CancelAllOrdersAfter",
+    "CancelOrder",
+    "CancelOrderBatch",
+    "Clock",
+    "Decision",
+    "EditOrder",
+    "Engine",
+    "EngineClosed",
+    "EngineError",
+    "EngineLocked",
+    "EngineSettings",
+    "Handle",
+    "Intent",
+    "InvalidIntent",
+    "Market",
+    "Markets",
+    "MetricsSnapshot",
+    "OrderType",
+    "Outcome",
+    "QueryBalance",
+    "QueryClosedOrders",
+    "QueryOpenOrders",
+    "QueryOrders",
+    "QueueFull",
+    "RealClock",
+    "Reply",
+    "Side",
+    "Status",
+    "TimeInForce",
+    "TransportError",
+    "UnknownOrder",
+    "UnknownPair",
+    "Venue",
+    "VirtualClock",
+    "VirtualTimeDeadlock",
+]

@@ -40,6 +40,8 @@ from limiters.errors import CostExceedsCapacity, InvalidAmount, check_amount, no
 
 __all__ = ["EPSILON", "ChargeResult", "CounterSpec", "CounterState"]
 
+_HUGE = float("inf")
+
 #: Tolerance, in counter units, for float rounding when comparing a level to the capacity.
 #: Far below any real cost (the smallest Kraken cost is 0.5) and below what 1 ms of the
 #: slowest decay releases (0.33 u/s * 0.001 s = 3.3e-4), so it never admits a real excess.
@@ -115,6 +117,8 @@ class CounterSpec:
 
     def _time(self, state: CounterState, now: float) -> float:
         # any sign of time is fine; NaN, infinities, bools and non-numbers are refused
+        if now.__class__ is float and -_HUGE < now < _HUGE:  # the hot path: a finite float
+            return now if now > state.time else state.time
         if isinstance(now, bool) or not isinstance(now, int | float):
             raise InvalidAmount("now", now, "a real number")
         if not math.isfinite(now):
@@ -145,6 +149,8 @@ class CounterSpec:
 
     def check_cost(self, cost: float) -> float:
         """Validate ``cost``: finite, >= 0 and <= capacity, else a typed error."""
+        if cost.__class__ is float and 0.0 <= cost <= self.maximum - self.margin + EPSILON:
+            return cost  # the hot path: a plain float that fits the capacity
         c = check_amount("cost", cost)
         if c > self.capacity + EPSILON:
             raise CostExceedsCapacity(c, self.capacity, self.maximum)

@@ -85,6 +85,8 @@ def non_negative(name: str) -> Callable[[Any, Any, float], None]:
     """An attrs validator: the field must pass :func:`check_amount` (finite, >= 0)."""
 
     def validate(_instance: Any, _attribute: Any, value: float) -> None:
+        if value.__class__ is float and 0.0 <= value < math.inf:
+            return  # the hot path: a finite, non-negative float
         check_amount(name, value)
 
     return validate
