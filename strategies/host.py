@@ -23,8 +23,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from engine.intents import AddOrder, AddOrderBatch, Side
-from engine.orders import OrderState
+from engine.intents import Side
 from engine.outcomes import Handle, Outcome
 from strategies.base import Fill, OrderEvent, OrderUpdate, Strategy, Tick
 from strategies.context import StrategyContext
@@ -61,7 +60,6 @@ class StrategyHost:
         self.error: StrategyFailed | None = None
         self._on_error = on_error
         self._observer = on_outcome
-        self._closed_early: dict[str, str] = {}  # cl_ord_id -> why, see _tell_engine_closed
         self._running = False
         ctx._guard = self._guarded_timer
         ctx._on_outcome = self._outcome
@@ -134,7 +132,7 @@ class StrategyHost:
     ) -> None:
         """An order executed in full (see the module docstring for the order of effects)."""
         order_id = cl_ord_id if cl_ord_id is not None else txid
-        self._tell_engine_closed(order_id, "filled")
+        self.engine.order_closed(order_id, "filled")
         s = Side(side)
         cid = self.ctx._filled((cl_ord_id, txid), s, pair, price, volume)
         if cid is not None and self._running:
@@ -155,7 +153,7 @@ class StrategyHost:
         """
         order_id = cl_ord_id if cl_ord_id is not None else txid
         if not engine_knows:
-            self._tell_engine_closed(order_id, reason)
+            self.engine.order_closed(order_id, reason)
         cid = self.ctx._closed(order_id)
         if cid is None and cl_ord_id is not None:
             cid = self.ctx._closed(txid)
@@ -167,26 +165,7 @@ class StrategyHost:
             except Exception as e:
                 self._fail("on_order_update", e)
 
-    def _tell_engine_closed(self, order_id: str, reason: str) -> None:
-        """``engine.order_closed``, deferred while the order's add awaits its reply.
-
-        An order that crosses on arrival fills before the exchange's reply to the add gets
-        back; the engine, which still has the add in flight, would ignore the close and
-        then count the order as open forever (a lost slot under the open-orders cap).
-        """
-        rec = self.engine.order(order_id)
-        if rec is not None and rec.state is OrderState.PENDING:
-            self._closed_early[rec.cl_ord_id] = reason
-        else:
-            self.engine.order_closed(order_id, reason)
-
     def _outcome(self, handle: Handle, outcome: Outcome) -> None:
-        added = outcome.intent
-        if self._closed_early and isinstance(added, AddOrder | AddOrderBatch):
-            for o in added.orders if isinstance(added, AddOrderBatch) else (added,):
-                reason = self._closed_early.pop(o.cl_ord_id, None)
-                if reason is not None:
-                    self.engine.order_closed(o.cl_ord_id, reason)
         if self._observer is not None:
             self._observer(handle, outcome)
         if not self._running:

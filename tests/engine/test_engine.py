@@ -535,3 +535,19 @@ def test_memory_per_queued_intent_is_bounded() -> None:
     per_intent = (first + second) / 100_000
     assert 100 < per_intent < 2500, per_intent
     assert 0.7 < second / first < 1.4  # proportional
+
+
+def test_close_reported_before_the_add_reply_takes_effect_on_the_reply() -> None:
+    """An order that fills on arrival is reported closed while its add is still on the wire:
+    the engine must not count it open forever (starter: 60 open orders per pair)."""
+
+    async def body(e: Engine, v: ScriptedVenue, c: VirtualClock) -> None:
+        for i in range(61):
+            a = add(50000.0 + i)
+            h = e.submit(a)
+            e.order_closed(a.cl_ord_id)  # the fill event beats the add's reply
+            assert (await h).status is Status.ACCEPTED
+        assert e.open_orders() == []
+        assert v.endpoints().count("AddOrder") == 61
+
+    run(body, tier="starter")
