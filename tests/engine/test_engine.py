@@ -545,6 +545,9 @@ def test_close_reported_before_the_add_reply_takes_effect_on_the_reply() -> None
         for i in range(61):
             a = add(50000.0 + i)
             h = e.submit(a)
+            record = e.order(a.cl_ord_id)
+            assert record is not None
+            assert record.state.value == "pending"  # on the wire
             e.order_closed(a.cl_ord_id)  # the fill event beats the add's reply
             assert (await h).status is Status.ACCEPTED
         assert e.open_orders() == []
