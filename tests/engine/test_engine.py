@@ -543,6 +543,7 @@ def test_close_reported_before_the_add_reply_takes_effect_on_the_reply() -> None
 
     async def body(e: Engine, v: ScriptedVenue, c: VirtualClock) -> None:
         for i in range(61):
+            await asyncio.sleep(1.0)  # the budget (1 unit/s) has room: the add leaves at once
             a = add(50000.0 + i)
             h = e.submit(a)
             record = e.order(a.cl_ord_id)
