@@ -111,6 +111,9 @@ class EngineSettings:
     ``log_decisions``: emit a structlog ``debug`` event per decision (pair, level, cost,
     wait); off by default because it costs time on the hot path.
     ``shutdown_timeout``: seconds ``aclose`` waits for in-flight replies.
+    ``lazy_cancel_patience``: a cancel submitted with ``urgent=False`` whose order reaches a
+    cheaper age bucket within this many seconds steps aside until then (without holding
+    up anything behind it) and goes at the cheaper penalty; 0 turns this off.
     """
 
     cancel_reserve: float = attrs.field(default=0.10)
@@ -122,6 +125,7 @@ class EngineSettings:
     trace: bool = False
     log_decisions: bool = False
     shutdown_timeout: float = 10.0
+    lazy_cancel_patience: float = 2.0
 
     def __attrs_post_init__(self) -> None:
         if not 0.0 <= self.cancel_reserve < 0.9 or math.isnan(self.cancel_reserve):
@@ -151,6 +155,7 @@ class _Item:
         "priority",
         "queued_at",
         "sent_at",
+        "ripe",
         "strategy",
         "targets",
     )
@@ -171,6 +176,7 @@ class _Item:
         self.cost = 0.0
         self.live = True  # False once taken out of its queue (sent, coalesced, expired)
         self.targets: list[OrderRecord] = []  # a batch cancel's open orders when it left
+        self.ripe = False  # a lazy cancel that has waited for its cheaper bucket
 
 
 _PRIORITY_OF: dict[type, Priority] = {
@@ -229,6 +235,7 @@ class Engine:
         self._pending_adds: dict[str, int] = {}
         self._deadlines: list[tuple[float, int, _Item]] = []
         self._parked_orders: set[OrderRecord] = set()
+        self._lazy: list[tuple[float, int, _Item]] = []  # non-urgent cancels biding their time
         # per pair: the earliest moment its head may fit (-inf: look again at every pump),
         # and the pairs whose situation changed since (a new intent, a reply, a close)
         self._pair_wake: dict[str, float] = {}
@@ -470,6 +477,7 @@ class Engine:
     def _queued_on(self, rec: OrderRecord) -> list[_Item]:
         """Live, unsent items about ``rec`` (parked or in its pair's queue)."""
         found = [i for i in rec.parked if i.live]
+        found.extend(e[2] for e in self._lazy if e[2].live and e[2].order is rec)
         q = self._queues.get(rec.pair)
         if q is not None:
             for prio in (Priority.CANCEL, Priority.MODIFY):
@@ -528,6 +536,14 @@ class Engine:
         if now < self._paused_until:
             self._arm(self._paused_until)
             return
+        lazy = self._lazy
+        while lazy and lazy[0][0] <= now:
+            item = heapq.heappop(lazy)[2]
+            if item.live:
+                item.ripe = True
+                item.lane = self._queues[item.pair][Priority.CANCEL]
+                item.lane.push_front(item)
+                self._dirty.add(item.pair)
         wake = self._pump_lanes(now)
         dirty = self._dirty
         pair_wake = self._pair_wake
@@ -544,6 +560,8 @@ class Engine:
         dirty.clear()
         if self._deadlines:
             wake = min(wake, self._deadlines[0][0])
+        if lazy:
+            wake = min(wake, lazy[0][0])
         self._arm(wake)
         if self._idle is not None and not self._queued and not self._inflight:
             self._idle.set()
@@ -628,6 +646,16 @@ class Engine:
             return 0.0
         age = rec.age(now)
         tx = _TRANSACTION[type(intent)]
+        if isinstance(intent, CancelOrder) and not intent.urgent and not item.ripe:
+            cheaper = next_cheaper_age(tx, age)
+            patience = self.settings.lazy_cancel_patience
+            if cheaper is not None and cheaper - age <= patience:
+                self._pop(item)  # steps aside: still queued, but holds nobody up
+                item.live = True
+                self._queued += 1
+                item.lane = None
+                heapq.heappush(self._lazy, (now + max(cheaper - age, 1e-9), item.hid, item))
+                return 0.0
         cost = float(penalty(tx, age))
         spec = self._trading if tx is Transaction.CANCEL else self._trading_shared
         fit = self._charge(f"trade:{pair}", spec, cost, now, item, pair, tx.value)
@@ -1104,6 +1132,11 @@ class Engine:
             for item in list(rec.parked):
                 self._unqueue(item)
                 self._resolve(item, Status.FAILED, error=why)
+        for _when, _hid, item in self._lazy:
+            if item.live:
+                self._unqueue(item)
+                self._resolve(item, Status.FAILED, error=why)
+        self._lazy.clear()
         if self._idle is not None:
             self._idle.set()
 

@@ -555,3 +555,36 @@ def test_close_reported_before_the_add_reply_takes_effect_on_the_reply() -> None
         assert v.endpoints().count("AddOrder") == 61
 
     run(body, tier="starter")
+
+
+def test_lazy_cancel_waits_for_the_cheaper_bucket_without_holding_up_others() -> None:
+    async def body(e: Engine, v: ScriptedVenue, c: VirtualClock) -> None:
+        urgent_add = await e.submit(add(50000.0))
+        lazy_add = await e.submit(add(50001.0))
+        await asyncio.sleep(4.0)  # both orders ~4 s old: a cancel costs 8, at 5 s only 6
+        t0 = c.now()
+        h_lazy = e.submit(CancelOrder(lazy_add.intent.cl_ord_id, urgent=False))  # type: ignore[union-attr]
+        h_add = e.submit(add(50002.0))
+        h_urgent = e.submit(CancelOrder(urgent_add.intent.cl_ord_id))  # type: ignore[union-attr]
+        o_lazy, o_add, o_urgent = await asyncio.gather(h_lazy, h_add, h_urgent)
+        assert o_urgent.sent_at == pytest.approx(t0)  # urgent: at once, at 8 units
+        assert o_add.sent_at == pytest.approx(t0)  # the add was not held up by the lazy one
+        assert o_lazy.status is Status.ACCEPTED
+        assert o_lazy.sent_at is not None
+        assert o_lazy.sent_at > t0 + 0.9  # waited for the order's 5-second birthday
+        costs = {d.hid: d.cost for d in e.trace if d.action == "send"}
+        assert costs[h_urgent.id] == 8
+        assert costs[h_lazy.id] == 6
+
+    run(body)
+
+
+def test_lazy_cancel_goes_at_once_when_no_cheaper_bucket_is_near() -> None:
+    async def body(e: Engine, v: ScriptedVenue, c: VirtualClock) -> None:
+        placed = await e.submit(add())
+        await asyncio.sleep(1.0)  # 1 s old: the next bucket is 4 s away, past the patience
+        t0 = c.now()
+        o = await e.submit(CancelOrder(placed.intent.cl_ord_id, urgent=False))  # type: ignore[union-attr]
+        assert o.sent_at == pytest.approx(t0)
+
+    run(body)
