@@ -238,10 +238,9 @@ class AddOrderBatch:
 
 
 @attrs.frozen(slots=True)
-class AmendOrder:
-    """Change an order's volume and/or limit price in place (Kraken AmendOrder).
+class _OrderChange:
+    """A new volume and/or limit price for an order (the fields AmendOrder and EditOrder share).
 
-    Keeps the ids and, where possible, queue priority.  Trading counter: 1 + age part.
     ``pair`` is needed only for an order not placed through this engine.
     """
 
@@ -253,25 +252,24 @@ class AmendOrder:
 
     def __attrs_post_init__(self) -> None:
         if self.volume is None and self.price is None:
-            raise InvalidIntent("volume/price", None, "an amend must change volume or price")
+            what = type(self).__name__
+            raise InvalidIntent("volume/price", None, f"{what} must change volume or price")
 
 
 @attrs.frozen(slots=True)
-class EditOrder:
+class AmendOrder(_OrderChange):
+    """Change an order's volume and/or limit price in place (Kraken AmendOrder).
+
+    Keeps the ids and, where possible, queue priority.  Trading counter: 1 + age part.
+    """
+
+
+@attrs.frozen(slots=True)
+class EditOrder(_OrderChange):
     """Cancel-and-replace (Kraken EditOrder): a new txid, queue priority lost.
 
     Trading counter: 1 + age part (dearer than an amend).
     """
-
-    order_id: str = attrs.field(validator=_non_empty_str("order_id"))
-    volume: Decimal | None = attrs.field(default=None, converter=_opt_volume)
-    price: Decimal | None = attrs.field(default=None, converter=_opt_price)
-    pair: str | None = attrs.field(default=None, validator=_opt_pair)
-    deadline: float | None = attrs.field(default=None, validator=_opt_time("deadline"))
-
-    def __attrs_post_init__(self) -> None:
-        if self.volume is None and self.price is None:
-            raise InvalidIntent("volume/price", None, "an edit must change volume or price")
 
 
 @attrs.frozen(slots=True)
