@@ -154,8 +154,8 @@ class _Item:
         "pair",
         "priority",
         "queued_at",
-        "sent_at",
         "ripe",
+        "sent_at",
         "strategy",
         "targets",
     )

@@ -7,6 +7,14 @@
 * :func:`raise_for_reply` and the :class:`KrakenError` family -- typed error replies.
 * :class:`PublicThrottle` -- per-IP pacing of public endpoints.
 * :func:`find_order_by_cl_ord_id` and the rules for what to do after a transport error.
+* :class:`RecoveringVenue` -- settles fate-unknown adds and cancels by lookup, never by a
+  blind resend; :class:`ApiPacer` paces its lookups on the engine's API counter.
+* :class:`OrderPoller` -- closes in the engine the orders that left the book unseen.
+* :class:`DryRunVenue` -- dry runs: adds validated only, cancels/amends/edits never sent.
+* :class:`TickerFeed` -- prices for a live run from the public Ticker.
+
+The live runner (:mod:`engine.live.runner`, ``run_live``) and ``orderpace live``
+(:mod:`engine.live.command`) are imported on demand: they pull in the strategies package.
 """
 
 from engine.live.body import JSON_ENDPOINTS, EncodedBody, InvalidParameter, nonce_of_body
@@ -17,6 +25,7 @@ from engine.live.credentials import (
     InvalidCredentials,
     MissingCredentials,
 )
+from engine.live.dryrun import DryRunVenue
 from engine.live.errors import (
     AuthError,
     KrakenError,
@@ -38,7 +47,11 @@ from engine.live.idempotency import (
     should_resend_add,
 )
 from engine.live.nonce import MAX_NONCE, NonceExhausted, NonceSource, WallClockNonces
+from engine.live.pacing import ApiPacer, api_pacer_for
+from engine.live.poller import ClosedOrder, OrderPoller
+from engine.live.prices import TickerFeed
 from engine.live.public import PublicThrottle
+from engine.live.recovery import LookupPacer, RecoveringVenue, RecoverySettings
 from engine.live.rest import DEFAULT_BASE_URL, USER_AGENT, KrakenRestVenue
 from engine.live.signing import InvalidSecret, sign, verify
 
@@ -47,9 +60,12 @@ __all__ = [
     "JSON_ENDPOINTS",
     "MAX_NONCE",
     "USER_AGENT",
+    "ApiPacer",
     "AuthError",
+    "ClosedOrder",
     "Credentials",
     "CredentialsError",
+    "DryRunVenue",
     "EncodedBody",
     "FoundOrder",
     "InsecureCredentialsFile",
@@ -59,18 +75,24 @@ __all__ = [
     "KrakenError",
     "KrakenRestVenue",
     "LockoutError",
+    "LookupPacer",
     "MalformedReply",
     "MissingCredentials",
     "NonceError",
     "NonceExhausted",
     "NonceSource",
+    "OrderPoller",
     "OrderRejected",
     "PublicThrottle",
     "RateLimitError",
+    "RecoveringVenue",
+    "RecoverySettings",
     "ThrottledError",
+    "TickerFeed",
     "TransientError",
     "UnknownOrderError",
     "WallClockNonces",
+    "api_pacer_for",
     "cancel_counts_as_done",
     "error_for_reply",
     "find_order_by_cl_ord_id",

@@ -137,8 +137,14 @@ class Credentials:
             raise CredentialsError(
                 f"cannot open credentials file {str(file)!r}: {exc.strerror}"
             ) from None
+        st_mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(st_mode):
+            os.close(fd)
+            raise CredentialsError(
+                f"cannot open credentials file {str(file)!r}: not a regular file"
+            )
         with os.fdopen(fd, "rb") as handle:
-            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+            mode = stat.S_IMODE(st_mode)
             if mode & 0o077:
                 raise InsecureCredentialsFile(file, mode)
             raw = handle.read()

@@ -1,0 +1,591 @@
+"""Running a strategy live: against Kraken, or a Kraken-compatible server such as
+``orderpace simulate-exchange``.
+
+:func:`run_live` assembles, for a :class:`LiveConfig` and API :class:`Credentials`:
+
+* the venue stack: :class:`~engine.live.rest.KrakenRestVenue` (``dry_run`` adds
+  ``validate=true`` to adds), under :class:`~engine.live.recovery.RecoveringVenue`
+  (settles fate-unknown adds and cancels; its lookups paced on the engine's API counter by
+  an :class:`~engine.live.pacing.ApiPacer`), under a
+  :class:`~engine.live.dryrun.DryRunVenue` in a dry run (cancels, amends and edits answered
+  locally, never sent);
+* the pair rules, read from the venue's public ``AssetPairs``;
+* an :class:`~engine.engine.Engine` on the real clock with :func:`limiter_settings`:
+  ``LimiterSettings.live()`` against Kraken, or the margins that match a local server
+  whose decay step and jitter are known (``decay_step``, ``jitter``);
+* the strategy behind a :class:`~strategies.host.StrategyHost` -- the same host and
+  context the backtest uses -- fed with prices from :class:`~engine.live.prices.TickerFeed`
+  and with orders that left the book from :class:`~engine.live.poller.OrderPoller` (fills
+  go to ``on_fill``, other closes to the strategy's bookkeeping; both tell the engine).
+
+The run lasts ``duration`` seconds (None: until ``stop`` is set), or until the strategy
+raises.  Then, with ``on_exit="cancel"`` (the default), the strategy's ``stop`` runs (it
+cancels its orders), every order the engine still holds open is cancelled, and the engine
+drains for at most ``drain_timeout`` seconds; with ``on_exit="leave"`` the strategy is
+halted without its ``stop``, nothing more is sent, and resting orders stay on the book.
+Either way the engine is closed, which resolves every remaining handle.
+
+The result's :class:`~engine.summary.Summary` has the backtest's keys, from what this
+client saw: ``requests`` it sent (engine, recovery, prices; dry-run local answers
+excluded), ``errors`` and ``rate_limit_errors`` from the replies the engine received,
+``budget_utilization`` and the counters' ``peak`` from the engine's own model (the
+exchange's levels are not observable) over the strategy's run up to its stop -- the exit
+cancels are left out: a CancelOrderBatch may take a counter past its max, as Kraken allows
+-- ``simulated_seconds`` the run's length on the clock (real seconds here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections import Counter
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import httpx
+import structlog
+
+from engine import kraken_errors as ke
+from engine.clock import RealClock
+from engine.engine import Engine, EngineSettings
+from engine.errors import EngineError
+from engine.intents import CancelOrderBatch
+from engine.live.credentials import Credentials
+from engine.live.dryrun import DryRunVenue
+from engine.live.pacing import api_pacer_for
+from engine.live.poller import ClosedOrder, OrderPoller
+from engine.live.prices import TickerFeed
+from engine.live.recovery import RecoveringVenue, RecoverySettings
+from engine.live.rest import DEFAULT_BASE_URL, KrakenRestVenue
+from engine.markets import DEFAULT_MARKETS, Markets, UnknownPair
+from engine.metrics import PairStats
+from engine.outcomes import Handle, Outcome
+from engine.summary import Summary, percentile
+from engine.venue import TransportError, Venue
+from limiters import LimiterSettings, MemoryStore, Tier, tier_limits
+from strategies.context import StrategyContext
+from strategies.host import StrategyFailed, StrategyHost
+from strategies.params import describe_params, parse_params
+from strategies.registry import Registry, discover
+
+__all__ = [
+    "LOOPBACK_JITTER",
+    "LiveConfig",
+    "LiveError",
+    "LiveResult",
+    "limiter_settings",
+    "run_live",
+]
+
+#: Seconds of latency spread allowed on top of a local server's own jitter: the client's
+#: send lock, the event loops and the sockets between engine and server.
+LOOPBACK_JITTER = 0.05
+
+_KEY_ID = "live"
+_EXIT_STRATEGY = "orderpace.exit"
+#: Orders per CancelOrderBatch (Kraken's maximum).
+_BATCH_CANCEL = 50
+
+_log = structlog.get_logger("orderpace.live")
+
+
+class LiveError(RuntimeError):
+    """A live run that cannot start or proceed (venue unreachable, no prices, bad config)."""
+
+
+def _tier(value: str | Tier) -> Tier:
+    return Tier.parse(value)
+
+
+def _pairs(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(str(p).strip() for p in value if str(p).strip())
+
+
+def _on_exit(_i: object, _a: object, value: str) -> None:
+    if value not in ("cancel", "leave"):
+        raise LiveError(f"on_exit must be 'cancel' or 'leave', got {value!r}")
+
+
+@attrs.frozen(slots=True)
+class LiveConfig:
+    """What to run live.  Times in seconds.
+
+    ``decay_step`` / ``jitter``: the server's decay step and arrival jitter when they are
+    known (a local simulated exchange); None against Kraken.  ``poll_interval``: seconds
+    between OpenOrders polls; ``price_interval``: between Ticker polls; ``timeout``: per
+    request; ``drain_timeout``: how long the shutdown may take.
+    """
+
+    strategy: str = "market-maker"
+    tier: Tier = attrs.field(default=Tier.INTERMEDIATE, converter=_tier)
+    pairs: tuple[str, ...] = attrs.field(default=("XBT/USD", "ETH/USD"), converter=_pairs)
+    duration: float | None = None
+    settings: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    base_url: str = DEFAULT_BASE_URL
+    dry_run: bool = False
+    on_exit: str = attrs.field(default="cancel", validator=_on_exit)
+    decay_step: float | None = None
+    jitter: float | None = None
+    poll_interval: float = 5.0
+    price_interval: float = 1.0
+    timeout: float = 10.0
+    drain_timeout: float = 30.0
+    seed: int = 0
+    recovery: RecoverySettings = attrs.field(factory=RecoverySettings)
+    engine: EngineSettings = attrs.field(factory=EngineSettings)
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("poll_interval", "price_interval", "timeout", "drain_timeout"):
+            v = getattr(self, name)
+            if not (isinstance(v, int | float) and v > 0 and v != float("inf")):
+                raise LiveError(f"{name} must be a finite number of seconds > 0, got {v!r}")
+        if self.duration is not None and not self.duration > 0:
+            raise LiveError(f"duration must be > 0 seconds, got {self.duration!r}")
+        for name in ("decay_step", "jitter"):
+            v = getattr(self, name)
+            if v is not None and not (isinstance(v, int | float) and 0 <= v < float("inf")):
+                raise LiveError(f"{name} must be a finite number of seconds >= 0, got {v!r}")
+        if not self.pairs or len(set(self.pairs)) != len(self.pairs):
+            shown = ", ".join(self.pairs) or "none"
+            raise LiveError(f"pairs: give each pair once, got {shown}")
+        try:
+            DEFAULT_MARKETS.subset(self.pairs)
+        except UnknownPair as e:
+            raise LiveError(f"pairs: {e}") from None
+
+
+def limiter_settings(config: LiveConfig) -> LimiterSettings:
+    """The engine's margins for ``config``.
+
+    Against Kraken (nothing known): :meth:`LimiterSettings.live`.  With the server's
+    ``decay_step`` known the model steps exactly like it (phase unknown, which the stepped
+    model allows for); with its ``jitter`` known the margin allows that plus
+    :data:`LOOPBACK_JITTER`.  What is not given keeps the live default.
+    """
+    live = LimiterSettings.live()
+    if config.decay_step is None and config.jitter is None:
+        return live
+    if config.decay_step is None:
+        step, unseen = live.decay_step, live.unseen_step
+    else:
+        step, unseen = config.decay_step, 0.0
+    jitter = live.jitter if config.jitter is None else config.jitter + LOOPBACK_JITTER
+    margin = live.margin if config.decay_step is None else 0.0
+    return LimiterSettings(decay_step=step, unseen_step=unseen, jitter=jitter, margin=margin)
+
+
+@attrs.frozen(slots=True)
+class LiveResult:
+    """A run's :class:`Summary` and what the live machinery did (``details``, JSON-ready).
+
+    ``interrupted``: the run was stopped (``stop`` set) before its ``duration``.
+    """
+
+    summary: Summary
+    details: Mapping[str, Any]
+    interrupted: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary's keys, then ``"live"``: the details."""
+        return {**self.summary.as_dict(), "live": dict(self.details)}
+
+
+class _Tally:
+    """Outcomes of the strategy's intents (and the exit cancels)."""
+
+    __slots__ = ("outcomes", "resolved", "sent", "waits")
+
+    def __init__(self) -> None:
+        self.outcomes: Counter[str] = Counter()
+        self.resolved = 0
+        self.sent = 0
+        self.waits: list[float] = []
+
+    def add(self, _handle: Handle, outcome: Outcome) -> None:
+        self.resolved += 1
+        self.outcomes[outcome.status.value] += 1
+        if outcome.sent_at is not None:
+            self.sent += 1
+            self.waits.append(outcome.sent_at - outcome.queued_at)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)
+
+
+async def _load_markets(venue: Venue, pairs: tuple[str, ...]) -> Markets:
+    """The pairs' rules from the venue's ``AssetPairs`` (tick size, minimums, decimals)."""
+    wanted = DEFAULT_MARKETS.subset(pairs)
+    try:
+        reply = await venue.request("AssetPairs", {"pair": ",".join(m.altname for m in wanted)})
+    except TransportError as e:
+        raise LiveError(f"cannot reach the exchange: {e}") from None
+    result = reply.get("result")
+    if reply.get("error") or not isinstance(result, Mapping):
+        raise LiveError(f"AssetPairs failed: {', '.join(reply.get('error') or ['no result'])}")
+    try:
+        return Markets.from_asset_pairs(result).subset(pairs)
+    except (ValueError, KeyError, TypeError) as e:
+        raise LiveError(f"AssetPairs reply not understood: {e}") from None
+
+
+class _Sampler:
+    """Engine-model counter levels every ``interval`` seconds (for the means)."""
+
+    def __init__(self, engine: Engine, markets: Markets, interval: float = 1.0) -> None:
+        self.engine = engine
+        self.markets = markets
+        self.interval = interval
+        self.sums: dict[str, float] = {}
+        self.n = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def sample(self) -> None:
+        sums = self.sums
+        for m in self.markets:
+            sums[m.name] = sums.get(m.name, 0.0) + self.engine.trading_level(m.name)
+        sums["api"] = sums.get("api", 0.0) + self.engine.api_level()
+        self.n += 1
+
+    async def _run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.sample()
+
+    def mean(self, name: str) -> float:
+        return self.sums.get(name, 0.0) / self.n if self.n else 0.0
+
+
+async def run_live(
+    config: LiveConfig,
+    credentials: Credentials,
+    *,
+    registry: Registry | None = None,
+    stop: asyncio.Event | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> LiveResult:
+    """Run ``config`` live until its duration ends or ``stop`` is set (module docstring).
+
+    ``registry``: where to find the strategy (default: :func:`strategies.registry.discover`);
+    ``transport``: an httpx transport for the REST venue (tests).  Raises
+    :class:`LiveError` when the run cannot start (exchange unreachable, no prices), and the
+    registry's / parameters' errors for an unknown strategy or bad ``settings``.  A strategy
+    that raises ends the run; the summary's ``failure`` says why.
+    """
+    reg = registry if registry is not None else discover()
+    strategy_type = reg.load(config.strategy)
+    params = parse_params(strategy_type.params_type, config.settings, strategy=config.strategy)
+    wall0 = time.perf_counter()
+    clock = RealClock()
+    rest = KrakenRestVenue(
+        credentials, base_url=config.base_url, dry_run=config.dry_run, transport=transport,
+        timeout=httpx.Timeout(config.timeout, connect=min(5.0, config.timeout),
+                              pool=min(5.0, config.timeout)),
+    )
+    recovering = RecoveringVenue(rest, config.recovery)
+    dry = DryRunVenue(recovering) if config.dry_run else None
+    venue: Venue = dry if dry is not None else recovering
+    try:
+        markets = await _load_markets(rest, config.pairs)
+        run = _LiveRun(config, credentials, strategy_type, params, markets, clock, rest,
+                       recovering, dry, venue)
+        await run.main(stop if stop is not None else asyncio.Event())
+    finally:
+        await venue.aclose()
+    return run.result(time.perf_counter() - wall0)
+
+
+class _LiveRun:
+    """One live run's moving parts (see :func:`run_live`)."""
+
+    def __init__(
+        self, config: LiveConfig, credentials: Credentials, strategy_type: Any, params: Any,
+        markets: Markets, clock: RealClock, rest: KrakenRestVenue, recovering: RecoveringVenue,
+        dry: DryRunVenue | None, venue: Venue,
+    ) -> None:
+        self.config = config
+        self.key_prefix = credentials.key_prefix
+        self.strategy_type = strategy_type
+        self.params = params
+        self.markets = markets
+        self.clock = clock
+        self.rest = rest
+        self.recovering = recovering
+        self.dry = dry
+        self.venue = venue
+        self.tally = _Tally()
+        self.store = MemoryStore()
+        self.engine = Engine(
+            venue, tier=config.tier, clock=clock, limits=limiter_settings(config),
+            settings=config.engine, markets=markets, store=self.store, key_id=_KEY_ID,
+        )
+        self.pacer = api_pacer_for(self.engine, self.store, _KEY_ID)
+        recovering.pace = self.pacer
+        self.host: StrategyHost | None = None
+        self.feed: TickerFeed | None = None
+        self.poller: OrderPoller | None = None
+        self.sampler = _Sampler(self.engine, markets)
+        self.failure: StrategyFailed | None = None
+        self.interrupted = False
+        self.started_at = clock.now()
+        self.exit_cancels = 0
+        self.stats_at_stop: dict[str, PairStats] = {}
+
+    # -- the run -------------------------------------------------------------------------
+
+    async def main(self, stop: asyncio.Event) -> None:
+        cfg = self.config
+        engine = self.engine
+        async with engine:
+            ctx: StrategyContext[Any] = StrategyContext(
+                name=cfg.strategy, engine=engine, params=self.params, markets=self.markets,
+                rng=random.Random(f"strategy:{cfg.seed}"),
+                end=None if cfg.duration is None else self.clock.now() + cfg.duration,
+            )
+            failed = asyncio.Event()
+
+            def on_error(err: StrategyFailed) -> None:
+                self.failure = err
+                failed.set()
+
+            host = StrategyHost(self.strategy_type, ctx, engine, on_error=on_error,
+                                on_outcome=self.tally.add)
+            self.host = host
+            feed = TickerFeed(self.rest, self.markets, self.clock, host.tick,
+                              interval=cfg.price_interval)
+            self.feed = feed
+            await self._first_prices(feed)
+            self.sampler.start()
+            self.started_at = self.clock.now()
+            _log.info("live.start", strategy=cfg.strategy, pairs=list(self.markets.names),
+                      base_url=self.rest.base_url, key=self.key_prefix, dry_run=cfg.dry_run,
+                      tier=cfg.tier.value, duration=cfg.duration)
+            host.start()
+            feed.start()
+            if not cfg.dry_run:  # dry-run orders exist only in the engine's books
+                self.poller = OrderPoller(engine, interval=cfg.poll_interval,
+                                          on_closed=self._order_gone).start()
+            self.interrupted = await self._wait_for_end(stop, failed)
+            self.stats_at_stop = {p: attrs.evolve(st) for p, st in engine.stats.items()}
+            await self._shutdown(host, feed)
+        await self.sampler.stop()
+
+    async def _first_prices(self, feed: TickerFeed) -> None:
+        for attempt in range(5):
+            try:
+                await feed.poll_once()
+            except TransportError as e:
+                _log.warning("live.ticker_failed", attempt=attempt + 1, error=str(e))
+            if feed.complete:
+                return
+            await asyncio.sleep(self.config.price_interval)
+        missing = [m.name for m in self.markets if m.name not in feed.last]
+        raise LiveError(f"no price for {', '.join(missing)} from the exchange's Ticker")
+
+    async def _wait_for_end(self, stop: asyncio.Event, failed: asyncio.Event) -> bool:
+        waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(failed.wait())}
+        timeout = self.config.duration
+        try:
+            await asyncio.wait(waits, timeout=timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+        return stop.is_set() and not failed.is_set()
+
+    async def _shutdown(self, host: StrategyHost, feed: TickerFeed) -> None:
+        cfg = self.config
+        engine = self.engine
+        _log.info("live.stopping", on_exit=cfg.on_exit, interrupted=self.interrupted,
+                  open_orders=len(engine.open_orders()), queued=engine.queued,
+                  inflight=engine.inflight)
+        if cfg.on_exit == "leave":
+            _halt(host)
+        else:
+            host.stop()
+        await feed.stop()
+        if self.poller is not None:
+            await self.poller.stop()
+        if cfg.on_exit == "leave":
+            return  # closing the engine fails what is queued and waits for what is in flight
+        deadline = self.clock.now() + cfg.drain_timeout
+        while self.clock.now() < deadline:
+            batches = self._cancel_open_orders()
+            if batches:
+                await asyncio.wait(batches, timeout=max(0.0, deadline - self.clock.now()))
+            if not engine.queued and not engine.inflight and not engine.open_orders():
+                break
+            await asyncio.sleep(0.1)  # adds in flight become open, then are swept
+        if engine.queued or engine.inflight:
+            _log.warning("live.drain_timeout", queued=engine.queued, inflight=engine.inflight)
+
+    def _cancel_open_orders(self) -> list[Handle]:
+        """Cancel every open order not already being cancelled, 50 per CancelOrderBatch.
+
+        A batch goes out at once (Kraken accepts it even past the trading counter's max),
+        so pulling every quote takes a request per 50 orders instead of minutes of paced
+        single cancels.  Single cancels still queued for those orders then resolve as
+        coalesced.
+        """
+        ids = [r.cl_ord_id for r in self.engine.open_orders() if not r.busy]
+        handles: list[Handle] = []
+        for i in range(0, len(ids), _BATCH_CANCEL):
+            try:
+                handle = self.engine.submit(CancelOrderBatch(tuple(ids[i:i + _BATCH_CANCEL])),
+                                            strategy=_EXIT_STRATEGY)
+            except EngineError as e:
+                _log.warning("live.exit_cancel_refused", orders=len(ids[i:i + 50]),
+                             error=str(e))
+                continue
+            self.exit_cancels += 1
+            handle.add_done_callback(self._exit_outcome)
+            handles.append(handle)
+        return handles
+
+    def _exit_outcome(self, handle: asyncio.Future[Outcome]) -> None:
+        if not handle.cancelled():
+            assert isinstance(handle, Handle)
+            self.tally.add(handle, handle.result())
+
+    def _order_gone(self, closed: ClosedOrder) -> None:
+        """The poller found an order gone: a fill to the strategy, or a close."""
+        host = self.host
+        if host is None:
+            self.engine.order_closed(closed.order_id, closed.reason)
+            return
+        now = self.clock.now()
+        info = closed.info
+        descr = info.get("descr") if isinstance(info.get("descr"), Mapping) else {}
+        side = descr.get("type") if isinstance(descr, Mapping) else None
+        txid = closed.txid or closed.cl_ord_id
+        if closed.filled and side in ("buy", "sell"):
+            volume = _decimal(info.get("vol_exec"))
+            price = _decimal(info.get("price")) or _decimal(
+                descr.get("price") if isinstance(descr, Mapping) else None)
+            if volume is not None and price is not None:
+                host.fill(txid, closed.cl_ord_id, closed.pair, str(side), price, volume, now)
+                return
+        host.closed(txid, closed.cl_ord_id, closed.pair, closed.reason, now,
+                    engine_knows=False)
+
+    # -- the result ----------------------------------------------------------------------
+
+    def result(self, wall: float) -> LiveResult:
+        cfg = self.config
+        engine = self.engine
+        host = self.host
+        limits = tier_limits(cfg.tier)
+        tally = self.tally
+        waits = sorted(tally.waits)
+        requests: Counter[str] = Counter(engine.requests)
+        if self.dry is not None:
+            requests.subtract(self.dry.local)
+        requests.update(self.recovering.extra_requests)
+        requests["AssetPairs"] += 1
+        if self.feed is not None:
+            requests["Ticker"] += self.feed.polls
+        errors = dict(sorted(engine.errors.items()))
+        budget: dict[str, float] = {}
+        charged = allowed = 0.0
+        stats = self.stats_at_stop or engine.stats
+        for m in self.markets:
+            st = stats.get(m.name)
+            if st is None or st.first_request is None or st.last_request is None:
+                budget[m.name] = 0.0
+                continue
+            a = limits.trading_max + limits.trading_decay * (st.last_request - st.first_request)
+            budget[m.name] = st.charged / a if a > 0 else 0.0
+            charged += st.charged
+            allowed += a
+        budget = {"overall": charged / allowed if allowed > 0 else 0.0, **budget}
+        counters: dict[str, dict[str, float]] = {}
+        for m in self.markets:
+            st = stats.get(m.name)
+            counters[m.name] = {"max": limits.trading_max,
+                                "peak": st.peak_level if st is not None else 0.0,
+                                "mean": self.sampler.mean(m.name)}
+        api = stats.get("api")
+        counters["api"] = {"max": limits.api_max, "peak": api.peak_level if api else 0.0,
+                           "mean": self.sampler.mean("api")}
+        submitted = (host.ctx.submitted if host is not None else 0) + self.exit_cancels
+        summary = Summary(
+            strategy=cfg.strategy,
+            tier=cfg.tier.value,
+            pairs=self.markets.names,
+            seed=cfg.seed,
+            duration=cfg.duration if cfg.duration is not None else 0.0,
+            params={p.name: _jsonable(getattr(self.params, p.name))
+                    for p in describe_params(type(self.params))},
+            intents=submitted,
+            sent=tally.sent,
+            outcomes=dict(sorted(tally.outcomes.items())),
+            unresolved=submitted - tally.resolved,
+            requests=dict(sorted((k, v) for k, v in requests.items() if v > 0)),
+            errors=errors,
+            rate_limit_errors=sum(n for e, n in errors.items() if ke.is_rate_limit_error(e)),
+            budget_utilization=budget,
+            counters=counters,
+            queue_wait={"p50": percentile(waits, 50), "p99": percentile(waits, 99),
+                        "max": waits[-1] if waits else None},
+            strategy_report=host.ctx.reported if host is not None else {},
+            simulated_seconds=self.clock.now() - self.started_at,
+            wall_seconds=wall,
+            failure=None if self.failure is None else str(self.failure),
+        )
+        details: dict[str, Any] = {
+            "base_url": self.rest.base_url,
+            "dry_run": cfg.dry_run,
+            "on_exit": cfg.on_exit,
+            "interrupted": self.interrupted,
+            "exit_cancels": self.exit_cancels,
+            "open_orders_left": len(engine.open_orders()),
+            "recovery": dict(sorted(self.recovering.stats.items())),
+            "lookup_units_charged": self.pacer.charged,
+            "polls": self.poller.polls if self.poller is not None else 0,
+            "closed_by_poller": self.poller.closed if self.poller is not None else 0,
+            "dry_run_local": dict(self.dry.local) if self.dry is not None else {},
+            "limits": attrs.asdict(limiter_settings(cfg)),
+        }
+        return LiveResult(summary, details, self.interrupted)
+
+
+def _decimal(value: object) -> Decimal | None:
+    if not isinstance(value, str | int):
+        return None
+    try:
+        d = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return d if d.is_finite() and d > 0 else None
+
+
+def _halt(host: StrategyHost) -> None:
+    """Stop a strategy *without* its ``stop`` hook (``on_exit="leave"``).
+
+    ``StrategyHost`` has no public way to do this yet: it sets what ``stop`` sets after the
+    hook (``_running``, ``ctx.stopped``, the context's timers).
+    """
+    host._running = False
+    host.ctx.stopped = True
+    host.ctx._cancel_timers()
+

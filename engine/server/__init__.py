@@ -1,0 +1,35 @@
+"""The simulated exchange served over HTTP with Kraken's paths, headers and envelopes.
+
+* :func:`serve` / :class:`ExchangeServer` (:mod:`engine.server.app`): the server.
+* :class:`Fault`, :class:`FaultPlan` (:mod:`engine.server.faults`): fault injection.
+* :data:`DEMO_KEY`, :data:`DEMO_SECRET` (:mod:`engine.server.keys`): the public demo pair.
+* ``orderpace simulate-exchange`` lives in :mod:`engine.server.cli`.
+"""
+
+from engine.server.app import (
+    DEFAULT_DECAY_STEP,
+    ExchangeServer,
+    Served,
+    ServerConfig,
+    ServerStats,
+    serve,
+)
+from engine.server.faults import Fault, FaultKind, FaultPlan, parse_fault
+from engine.server.keys import DEMO_KEY, DEMO_SECRET, ServerKeys, server_keys
+
+__all__ = [
+    "DEFAULT_DECAY_STEP",
+    "DEMO_KEY",
+    "DEMO_SECRET",
+    "ExchangeServer",
+    "Fault",
+    "FaultKind",
+    "FaultPlan",
+    "Served",
+    "ServerConfig",
+    "ServerKeys",
+    "ServerStats",
+    "parse_fault",
+    "serve",
+    "server_keys",
+]

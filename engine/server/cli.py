@@ -1,0 +1,138 @@
+"""``orderpace simulate-exchange``: the simulated exchange over HTTP on 127.0.0.1.
+
+::
+
+    orderpace simulate-exchange --port PORT [--tier starter|intermediate|pro]
+                                [--decay-step S] [--jitter-ms MS] [--seed N]
+                                [--key KEY --secret SECRET] [--fault SPEC ...]
+
+It prints ``listening on http://127.0.0.1:PORT`` (``--port 0``: any free port, the bound
+one is printed) and the API key to use.  Without ``--key``/``--secret`` (or
+``ORDERPACE_SIM_API_KEY``/``ORDERPACE_SIM_API_SECRET``) it accepts the documented demo pair
+and prints it; a secret given by flag or environment is never printed.  ``--fault`` takes
+``KIND[:ENDPOINT[:NTH[:COUNT]]]`` (see :mod:`engine.server.faults`).  SIGINT or SIGTERM
+stops it cleanly (exit code 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import signal
+import sys
+
+from engine.cli import Subcommand, UsageError
+from engine.live.credentials import CredentialsError
+from engine.server.app import DEFAULT_DECAY_STEP, ServerConfig, serve
+from engine.server.faults import Fault, FaultPlan, parse_fault
+from engine.server.keys import DEMO_KEY, DEMO_SECRET, ServerKeys, server_keys
+
+__all__ = ["COMMAND"]
+
+_PROG = "orderpace simulate-exchange"
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a TCP port number, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port in 0..65535, got {text!r}")
+    return port
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _fault(text: str) -> Fault:
+    try:
+        return parse_fault(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    """Add ``simulate-exchange``'s arguments to ``p``."""
+    p.add_argument("--port", type=_port, default=0,
+                   help="TCP port on 127.0.0.1 (default 0: any free port, printed at start)")
+    p.add_argument("--tier", default="intermediate", type=str.lower,
+                   choices=("starter", "intermediate", "pro"),
+                   help="Kraken verification tier the exchange enforces (default intermediate)")
+    p.add_argument("--decay-step", type=_non_negative, default=DEFAULT_DECAY_STEP, metavar="S",
+                   help="release counter decay every S seconds (0: continuously; "
+                        f"default {DEFAULT_DECAY_STEP:g})")
+    p.add_argument("--jitter-ms", type=_non_negative, default=0.0, metavar="MS",
+                   help="delay each request's arrival by a random 0..MS milliseconds "
+                        "(default 0)")
+    p.add_argument("--seed", type=int, default=1, metavar="N",
+                   help="random seed: prices, decay phase, jitter (default 1)")
+    p.add_argument("--key", help="API key to accept (default: the demo key, or "
+                                 "$ORDERPACE_SIM_API_KEY)")
+    p.add_argument("--secret", help="its base64 API secret (never printed; or "
+                                    "$ORDERPACE_SIM_API_SECRET)")
+    p.add_argument("--fault", action="append", type=_fault, default=[], metavar="SPEC",
+                   help="inject a fault: KIND[:ENDPOINT[:NTH[:COUNT]]], KIND one of "
+                        "drop-reply, hang, http-5xx, malformed-json, unavailable (repeatable)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM; exit code 0."""
+    try:
+        keys = server_keys(args.key, args.secret)
+    except CredentialsError as e:
+        raise UsageError(str(e)) from None
+    config = ServerConfig(
+        tier=args.tier, decay_step=args.decay_step, jitter=args.jitter_ms / 1000.0,
+        seed=args.seed, port=args.port,
+    )
+    return asyncio.run(_serve_until_signal(config, keys, FaultPlan(args.fault)))
+
+
+async def _serve_until_signal(config: ServerConfig, keys: ServerKeys, faults: FaultPlan) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        async with serve(config, keys=keys, faults=faults) as server:
+            out = sys.stdout
+            print(f"{_PROG}: listening on {server.url} (tier {config.tier.value}, "
+                  f"decay step {config.decay_step:g} s, jitter {config.jitter * 1000:g} ms, "
+                  f"seed {config.seed})", file=out)
+            if keys.demo:
+                print(f"  demo API key:    {DEMO_KEY}", file=out)
+                print(f"  demo API secret: {DEMO_SECRET}", file=out)
+                print(f"  try: KRAKEN_API_KEY={DEMO_KEY} KRAKEN_API_SECRET={DEMO_SECRET} "
+                      f"orderpace live --base-url {server.url} --strategy market-maker "
+                      f"--decay-step {config.decay_step:g} --jitter-ms "
+                      f"{config.jitter * 1000:g}", file=out)
+            else:
+                for key in keys.pairs:
+                    print(f"  API key: {key[:4]}... (secret not shown)", file=out)
+            if len(faults):
+                print(f"  faults in force: {len(faults)}", file=out)
+            out.flush()
+            await stop.wait()
+            served = sum(server.stats.requests.values())
+        print(f"{_PROG}: stopped after {served} request(s)", flush=True)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    return 0
+
+
+COMMAND = Subcommand(
+    "simulate-exchange", "serve the simulated exchange over HTTP on 127.0.0.1", configure, run,
+)
