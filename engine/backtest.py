@@ -27,7 +27,6 @@ import contextlib
 import math
 import random
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -49,7 +48,7 @@ from engine.sim import (
     SimulatedVenue,
     drive_market,
 )
-from engine.summary import Summary, percentile
+from engine.summary import OutcomeTally, Summary, jsonable, percentile
 from limiters import LimiterSettings, Tier, tier_limits
 from strategies.context import StrategyContext
 from strategies.host import StrategyFailed, StrategyHost
@@ -194,28 +193,6 @@ class BacktestResult:
     waits: tuple[float, ...] = ()
 
 
-class _Stats:
-    """Running tallies over outcomes."""
-
-    __slots__ = ("by_hid", "outcomes", "resolved", "sent", "waits")
-
-    def __init__(self, keep: bool) -> None:
-        self.outcomes: Counter[str] = Counter()
-        self.sent = 0
-        self.resolved = 0
-        self.waits: list[float] = []
-        self.by_hid: dict[int, Outcome] | None = {} if keep else None
-
-    def add(self, outcome: Outcome, hid: int) -> None:
-        self.resolved += 1
-        self.outcomes[outcome.status.value] += 1
-        if outcome.sent_at is not None:
-            self.sent += 1
-            self.waits.append(outcome.sent_at - outcome.queued_at)
-        if self.by_hid is not None:
-            self.by_hid[hid] = outcome
-
-
 def run_backtest(
     config: BacktestConfig,
     *,
@@ -264,7 +241,7 @@ class _Run:
             seed=config.seed,
         )
         self.strategy_rng = random.Random(f"strategy:{config.seed}")
-        self.stats = _Stats(config.record)
+        self.stats = OutcomeTally(config.record)
         self.samples: list[Sample] = []
         self.failure: StrategyFailed | None = None
         self.stopping = False
@@ -407,7 +384,7 @@ class _Run:
             pairs=cfg.pairs,
             seed=cfg.seed,
             duration=cfg.duration,
-            params={p.name: _jsonable(getattr(self.params, p.name))
+            params={p.name: jsonable(getattr(self.params, p.name))
                     for p in describe_params(type(self.params))},
             intents=submitted,
             sent=st.sent,
@@ -447,11 +424,3 @@ class _Run:
                 o.error if o is not None else None,
             ))
         return tuple(out)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, bool | int | float | str) or value is None:
-        return value
-    return str(value)

@@ -71,6 +71,7 @@ from engine.requests import (
 from engine.venue import TransportError, Venue
 from limiters import (
     PENALTIES,
+    Counter,
     CounterSpec,
     CounterState,
     KrakenProfile,
@@ -1204,6 +1205,15 @@ class Engine:
 
     def open_orders(self, pair: str | None = None) -> list[OrderRecord]:
         return list(self._orders.open_orders(pair))
+
+    @property
+    def api_counter(self) -> Counter:
+        """The key's API counter as the engine models it (same store, same state).
+
+        For requests made behind the engine's back -- order lookups after a transport
+        error -- so that they are charged on the one budget the engine paces against.
+        """
+        return Counter(self._api, self._store, self._api_key)
 
     def trading_level(self, pair: str) -> float:
         """The model's trading-counter level for ``pair`` now (counter units)."""

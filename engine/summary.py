@@ -22,12 +22,51 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 
+from engine.outcomes import Handle, Outcome
+
 __all__ = ["Summary", "percentile"]
+
+
+class OutcomeTally:
+    """Running tallies over a run's outcomes: counts by status, how many were sent, and the
+    queue wait of each sent one (seconds).  ``by_hid`` keeps every outcome when asked."""
+
+    __slots__ = ("by_hid", "outcomes", "resolved", "sent", "waits")
+
+    def __init__(self, keep: bool = False) -> None:
+        self.outcomes: Counter[str] = Counter()
+        self.sent = 0
+        self.resolved = 0
+        self.waits: list[float] = []
+        self.by_hid: dict[int, Outcome] | None = {} if keep else None
+
+    def add(self, outcome: Outcome, hid: int = 0) -> None:
+        self.resolved += 1
+        self.outcomes[outcome.status.value] += 1
+        if outcome.sent_at is not None:
+            self.sent += 1
+            self.waits.append(outcome.sent_at - outcome.queued_at)
+        if self.by_hid is not None:
+            self.by_hid[hid] = outcome
+
+    def observe(self, handle: Handle, outcome: Outcome) -> None:
+        """:meth:`add`, as a strategy host's outcome observer."""
+        self.add(outcome, handle.id)
+
+
+def jsonable(value: Any) -> Any:
+    """A parameter value as JSON: tuples as lists, scalars as they are, the rest as text."""
+    if isinstance(value, tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -111,6 +111,13 @@ class StrategyHost:
         except Exception as e:
             self._fail("stop", e)
             return
+        self.halt()
+
+    def halt(self) -> None:
+        """Stop without the strategy's ``stop`` hook: no more hooks, submits or timers.
+
+        For a runner that leaves the strategy's orders as they are (``--on-exit leave``).
+        """
         self._running = False
         self.ctx.stopped = True
         self.ctx._cancel_timers()

@@ -4,23 +4,16 @@
 2 API-counter units each, QueryOrders 1) behind the engine's back.  Unpaced, those calls
 would push Kraken's counter above what the engine believes, and the engine's next query
 could meet ``EAPI:Rate limit exceeded``.  An :class:`ApiPacer` is the recovery's ``pace``
-hook: before each lookup it charges the lookup's cost on the *same* counter state the
-engine charges its queries on (the engine's :class:`~limiters.store.CounterStore`, under
-the engine's key for the API counter), waiting first until the cost fits.  Both then see
-one budget.
-
-The store key mirrors the engine's naming (``"api:" + key_id``, see ``Engine.__init__``);
-:func:`api_pacer_for` builds the pacer from the engine's public ``profile`` and ``clock``.
+hook: before each lookup it charges the lookup's cost on the engine's own API counter
+(:attr:`Engine.api_counter`), waiting first until the cost fits.  Both then see one budget.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from limiters import CounterSpec, CounterState
-from limiters.store import CounterStore
+from limiters import Counter
 
 if TYPE_CHECKING:
     from engine.clock import Clock
@@ -32,48 +25,38 @@ __all__ = ["ApiPacer", "api_pacer_for"]
 class ApiPacer:
     """``await pacer(endpoint, cost)``: wait until ``cost`` units fit, then charge them.
 
-    ``spec`` is the API counter's spec (with the engine's margins); ``key`` the store key;
-    ``clock`` the engine's clock (seconds).  ``charged`` counts the units charged here.
+    ``counter`` is the API counter (with the engine's margins); ``clock`` the engine's clock
+    (seconds).  ``charged`` counts the units charged here, ``calls`` the lookups.
     """
 
-    __slots__ = ("_clock", "_key", "_spec", "_store", "calls", "charged")
+    __slots__ = ("_clock", "_counter", "calls", "charged")
 
-    def __init__(self, store: CounterStore, spec: CounterSpec, *, key: str, clock: Clock) -> None:
-        self._store = store
-        self._spec = spec
-        self._key = key
+    def __init__(self, counter: Counter, *, clock: Clock) -> None:
+        self._counter = counter
         self._clock = clock
         self.charged = 0.0
         self.calls = 0
 
     async def __call__(self, endpoint: str, cost: float) -> None:
-        """Wait until ``cost`` (units) fits on the API counter, then charge it."""
+        """Wait until ``cost`` (units) fits on the API counter, then charge it.
+
+        Lookups are rare (one or two after a transport error), so this waits with a plain
+        sleep until the computed moment rather than through the engine's timer.
+        """
         if cost <= 0:
             return
         while True:
-            now = self._clock.now()
-            wait = self._store.update(self._key, now, self._step(cost, now))
-            if wait == 0.0:
+            result = self._counter.try_charge(cost, self._clock.now())
+            if result.charged:
                 self.charged += cost
                 self.calls += 1
                 return
-            await asyncio.sleep(wait)
-
-    def _step(
-        self, cost: float, now: float
-    ) -> Callable[[CounterState], tuple[CounterState, float]]:
-        spec = self._spec
-
-        def step(s: CounterState) -> tuple[CounterState, float]:
-            r = spec.try_charge(s, cost, now)
-            return r.state, (0.0 if r.charged else max(r.wait, 1e-3))
-
-        return step
+            await asyncio.sleep(max(result.wait, 1e-3))
 
     def __repr__(self) -> str:
-        return f"ApiPacer(key={self._key!r}, charged={self.charged:g})"
+        return f"ApiPacer(key={self._counter.key!r}, charged={self.charged:g})"
 
 
-def api_pacer_for(engine: Engine, store: CounterStore, key_id: str = "default") -> ApiPacer:
-    """A pacer on ``engine``'s API counter; ``store`` and ``key_id`` as given to the engine."""
-    return ApiPacer(store, engine.profile.api, key=f"api:{key_id}", clock=engine.clock)
+def api_pacer_for(engine: Engine) -> ApiPacer:
+    """A pacer on ``engine``'s API counter."""
+    return ApiPacer(engine.api_counter, clock=engine.clock)

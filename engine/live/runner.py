@@ -64,7 +64,7 @@ from engine.live.rest import DEFAULT_BASE_URL, KrakenRestVenue
 from engine.markets import DEFAULT_MARKETS, Markets, UnknownPair
 from engine.metrics import PairStats
 from engine.outcomes import Handle, Outcome
-from engine.summary import Summary, percentile
+from engine.summary import OutcomeTally, Summary, jsonable, percentile
 from engine.venue import TransportError, Venue
 from limiters import LimiterSettings, MemoryStore, Tier, tier_limits
 from strategies.context import StrategyContext
@@ -196,33 +196,6 @@ class LiveResult:
         return {**self.summary.as_dict(), "live": dict(self.details)}
 
 
-class _Tally:
-    """Outcomes of the strategy's intents (and the exit cancels)."""
-
-    __slots__ = ("outcomes", "resolved", "sent", "waits")
-
-    def __init__(self) -> None:
-        self.outcomes: Counter[str] = Counter()
-        self.resolved = 0
-        self.sent = 0
-        self.waits: list[float] = []
-
-    def add(self, _handle: Handle, outcome: Outcome) -> None:
-        self.resolved += 1
-        self.outcomes[outcome.status.value] += 1
-        if outcome.sent_at is not None:
-            self.sent += 1
-            self.waits.append(outcome.sent_at - outcome.queued_at)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, bool | int | float | str) or value is None:
-        return value
-    return str(value)
-
-
 async def _load_markets(venue: Venue, pairs: tuple[str, ...]) -> Markets:
     """The pairs' rules from the venue's ``AssetPairs`` (tick size, minimums, decimals)."""
     wanted = DEFAULT_MARKETS.subset(pairs)
@@ -333,13 +306,13 @@ class _LiveRun:
         self.recovering = recovering
         self.dry = dry
         self.venue = venue
-        self.tally = _Tally()
+        self.tally = OutcomeTally()
         self.store = MemoryStore()
         self.engine = Engine(
             venue, tier=config.tier, clock=clock, limits=limiter_settings(config),
             settings=config.engine, markets=markets, store=self.store, key_id=_KEY_ID,
         )
-        self.pacer = api_pacer_for(self.engine, self.store, _KEY_ID)
+        self.pacer = api_pacer_for(self.engine)
         recovering.pace = self.pacer
         self.host: StrategyHost | None = None
         self.feed: TickerFeed | None = None
@@ -369,7 +342,7 @@ class _LiveRun:
                 failed.set()
 
             host = StrategyHost(self.strategy_type, ctx, engine, on_error=on_error,
-                                on_outcome=self.tally.add)
+                                on_outcome=self.tally.observe)
             self.host = host
             feed = TickerFeed(self.rest, self.markets, self.clock, host.tick,
                               interval=cfg.price_interval)
@@ -420,7 +393,7 @@ class _LiveRun:
                   open_orders=len(engine.open_orders()), queued=engine.queued,
                   inflight=engine.inflight)
         if cfg.on_exit == "leave":
-            _halt(host)
+            host.halt()
         else:
             host.stop()
         await feed.stop()
@@ -465,7 +438,7 @@ class _LiveRun:
     def _exit_outcome(self, handle: asyncio.Future[Outcome]) -> None:
         if not handle.cancelled():
             assert isinstance(handle, Handle)
-            self.tally.add(handle, handle.result())
+            self.tally.observe(handle, handle.result())
 
     def _order_gone(self, closed: ClosedOrder) -> None:
         """The poller found an order gone: a fill to the strategy, or a close."""
@@ -534,7 +507,7 @@ class _LiveRun:
             pairs=self.markets.names,
             seed=cfg.seed,
             duration=cfg.duration if cfg.duration is not None else 0.0,
-            params={p.name: _jsonable(getattr(self.params, p.name))
+            params={p.name: jsonable(getattr(self.params, p.name))
                     for p in describe_params(type(self.params))},
             intents=submitted,
             sent=tally.sent,
@@ -577,15 +550,4 @@ def _decimal(value: object) -> Decimal | None:
     except ArithmeticError:
         return None
     return d if d.is_finite() and d > 0 else None
-
-
-def _halt(host: StrategyHost) -> None:
-    """Stop a strategy *without* its ``stop`` hook (``on_exit="leave"``).
-
-    ``StrategyHost`` has no public way to do this yet: it sets what ``stop`` sets after the
-    hook (``_running``, ``ctx.stopped``, the context's timers).
-    """
-    host._running = False
-    host.ctx.stopped = True
-    host.ctx._cancel_timers()
 

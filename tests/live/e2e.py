@@ -45,7 +45,7 @@ async def live_stack(server: ExchangeServer, *, timeout: float = 0.5,
     limits = limiter_settings(LiveConfig(decay_step=cfg.decay_step, jitter=cfg.jitter))
     engine = Engine(recovering, tier=cfg.tier, clock=RealClock(), limits=limits,
                     settings=EngineSettings(**engine_settings), store=store, key_id="t")
-    recovering.pace = api_pacer_for(engine, store, "t")
+    recovering.pace = api_pacer_for(engine)
     try:
         async with engine:
             yield Stack(engine, recovering, rest)

@@ -39,7 +39,7 @@ def test_pacer_shares_the_engines_api_counter() -> None:
         store = MemoryStore()
         engine = Engine(Recorder(), tier="intermediate", clock=clock,
                         limits=LimiterSettings.exact(), store=store, key_id="k")
-        pacer = api_pacer_for(engine, store, "k")
+        pacer = api_pacer_for(engine)
         async with engine:
             for _ in range(10):  # 20 units: the Intermediate max
                 await pacer("OpenOrders", 2)
