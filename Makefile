@@ -21,7 +21,11 @@ test: $(STAMP)
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-$$( [ -n "$$CI" ] && echo ci || echo default )} \
 		$(BIN)/pytest -q
 
-bench: $(STAMP)
+$(VENV)/.bench-installed: pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench,report]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
 	$(BIN)/orderpace bench
 
 clean:

@@ -128,19 +128,31 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
     def _clock_resolution(self, _value: float) -> None:
         """Ignore the real clock's resolution that the base class sets."""
 
+    def _run_once(self) -> None:
+        self._virtual_clock._now += self._virtual_clock.creep
+        super()._run_once()  # type: ignore[misc]
+
 
 class VirtualClock:
     """A clock for backtests: time jumps to the next timer whenever the loop is idle.
 
     ``start`` is the initial ``now()`` (seconds); ``epoch`` the UNIX time at ``now() == 0``.
+    ``creep`` (seconds, default 0) is added to the time at every loop iteration, the way a
+    real clock moves on while callbacks run: code that re-arms a timer at "now" after a
+    float rounding shortfall (aiolimiter does) would otherwise spin at one frozen instant.
     Use :meth:`run` to run the top-level coroutine on this clock's loop.
     """
 
-    __slots__ = ("_loop", "_now", "epoch")
+    __slots__ = ("_loop", "_now", "creep", "epoch")
 
-    def __init__(self, start: float = 0.0, epoch: float = DEFAULT_EPOCH) -> None:
+    def __init__(
+        self, start: float = 0.0, epoch: float = DEFAULT_EPOCH, *, creep: float = 0.0
+    ) -> None:
+        if not 0.0 <= creep < 1e-3:
+            raise ValueError(f"creep must be in [0, 1e-3) seconds, got {creep!r}")
         self._now = float(start)
         self.epoch = float(epoch)
+        self.creep = float(creep)
         self._loop: _VirtualLoop | None = None
 
     def _advance(self, seconds: float) -> None:

@@ -1092,8 +1092,24 @@ class Engine:
 
     def _close(self, rec: OrderRecord, why: str) -> None:
         self._orders.close(rec)
-        self._dirty.add(rec.pair)
+        self._touch_after_close(rec)
         self._settle_parked(rec, f"the order closed ({why})")
+
+    def _touch_after_close(self, rec: OrderRecord) -> None:
+        """Mark ``rec``'s pair for a new look only if the close can change its head's fate:
+        the head waits for an event (an order slot, a request slot), or is about ``rec``.
+        A head waiting for the budget until a known time waits just the same."""
+        pair = rec.pair
+        if not math.isfinite(self._pair_wake.get(pair, -_INF)):
+            self._dirty.add(pair)
+            return
+        q = self._queues.get(pair)
+        if q is not None:
+            for prio in (Priority.CANCEL, Priority.MODIFY):
+                head = q[prio].peek()
+                if head is not None and head.order is rec:
+                    self._dirty.add(pair)
+                    return
 
     def _unpark(self, rec: OrderRecord) -> None:
         """Return items waiting on ``rec`` to the front of their queues, in order."""

@@ -1,0 +1,80 @@
+"""Smoke check of the bench suite: ``orderpace bench --quick`` in process, into a tmp dir.
+
+It checks that the run completes, writes its files and reports real numbers.  No figure
+is held to a threshold here: the targets are reported by the bench, not asserted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from engine.cli import main
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench")
+    buf = io.StringIO()
+    saved = structlog.get_config()  # cli.main configures structlog for the process
+    try:
+        with contextlib.redirect_stdout(buf):
+            code = main(["bench", "--quick", "--json", "--out", str(out)])
+    finally:
+        structlog.configure(**saved)
+    assert code == 0
+    last = buf.getvalue().strip().splitlines()[-1]
+    return out, json.loads(last)
+
+
+def test_writes_results_files(quick_run: tuple[Path, dict[str, Any]]) -> None:
+    out, data = quick_run
+    assert (out / "latest.json").is_file()
+    assert json.loads((out / "latest.json").read_text())["mode"] == "quick"
+    md = (out / "latest.md").read_text()
+    assert "## Targets" in md and "## Micro-benchmarks" in md
+    has_matplotlib = importlib.util.find_spec("matplotlib") is not None
+    assert (out / "latest.png").is_file() == has_matplotlib
+    assert data["mode"] == "quick"
+
+
+def test_reports_every_cell_with_real_numbers(quick_run: tuple[Path, dict[str, Any]]) -> None:
+    _out, data = quick_run
+    cfg = data["config"]
+    expected = len(cfg["workloads"]) * len(cfg["tiers"]) * len(cfg["limiters"])
+    assert len(data["results"]) == expected
+    for row in data["results"]:
+        for key in ("rate_limit_errors", "orders_per_min", "cpu_us_per_intent", "intents"):
+            assert _finite(row[key]), (row["workload"], row["limiter"], key, row[key])
+        assert _finite(row["utilization"]["overall"])
+        assert row["unresolved_total"] == 0, row
+        assert not row["failures"], row["failures"]
+    assert {r["limiter"] for r in data["results"]} >= {
+        "orderpace", "asyncio-throttle", "aiolimiter", "ccxt-style", "hummingbot-style", "none",
+    }
+
+
+def test_micro_benchmarks_and_targets(quick_run: tuple[Path, dict[str, Any]]) -> None:
+    _out, data = quick_run
+    m = data["micro"]
+    assert _finite(m["scheduler"]["us_per_intent"]["orderpace"])
+    assert _finite(m["memory"]["bytes_per_queued_intent"])
+    assert _finite(m["throughput"]["intents_per_second"])
+    assert _finite(m["replay"]["wall_seconds_24h"])
+    assert m["profile"]["top"]
+    assert len(data["targets"]) == 4
+    for t in data["targets"]:
+        assert _finite(t["measured"]) and isinstance(t["met"], bool)
+    assert data["machine"]["nproc"] >= 1 and data["machine"]["python"]
