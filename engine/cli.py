@@ -21,7 +21,6 @@ import argparse
 import importlib
 import json
 import logging
-import math
 import os
 import sys
 import time
@@ -30,6 +29,8 @@ from typing import TextIO
 
 import attrs
 import structlog
+
+from engine import cli_types
 
 __all__ = ["PROVIDERS", "Subcommand", "build_parser", "main", "register"]
 
@@ -162,35 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- argument types ---------------------------------------------------------------------
 
 
-def _seconds(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
-    return v
 
 
-def _seed(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
-
-
-def _pairs(text: str) -> tuple[str, ...]:
-    pairs = tuple(p.strip() for p in text.split(",") if p.strip())
-    if not pairs:
-        raise argparse.ArgumentTypeError(f"expected pairs like XBT/USD,ETH/USD, got {text!r}")
-    return pairs
-
-
-def _assignment(text: str) -> str:
-    key, sep, _value = text.partition("=")
-    if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    return text
 
 
 # -- backtest ---------------------------------------------------------------------------
@@ -205,13 +179,14 @@ def _configure_backtest(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tier", default="intermediate", type=str.lower,
                    choices=("starter", "intermediate", "pro"),
                    help="Kraken verification tier (default intermediate)")
-    p.add_argument("--pairs", type=_pairs, default=DEFAULT_PAIRS, metavar="PAIR,PAIR",
+    p.add_argument("--pairs", type=cli_types.pairs, default=DEFAULT_PAIRS, metavar="PAIR,PAIR",
                    help=f"pairs to trade (default {','.join(DEFAULT_PAIRS)})")
-    p.add_argument("--duration", type=_seconds, default=DEFAULT_DURATION, metavar="SECONDS",
+    p.add_argument("--duration", type=cli_types.seconds, default=DEFAULT_DURATION,
+                   metavar="SECONDS",
                    help=f"simulated seconds to run (default {DEFAULT_DURATION:g})")
-    p.add_argument("--seed", type=_seed, default=1, metavar="N",
+    p.add_argument("--seed", type=cli_types.seed, default=1, metavar="N",
                    help="random seed: prices, latency, strategy (default 1)")
-    p.add_argument("--set", dest="settings", action="append", type=_assignment, default=[],
+    p.add_argument("--set", dest="settings", action="append", type=cli_types.assignment, default=[],
                    metavar="KEY=VALUE", help="set a strategy parameter (repeatable)")
     p.add_argument("--report", metavar="DIR",
                    help="write summary.json, requests.csv and charts (PNG) to DIR")

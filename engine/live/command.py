@@ -39,10 +39,10 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import signal
 import sys
 
+from engine import cli_types
 from engine.cli import Subcommand, UsageError
 from engine.live.credentials import Credentials, CredentialsError
 from engine.live.logsetup import configure_live_logging
@@ -55,38 +55,8 @@ _PROG = "orderpace live"
 _DEFAULT_PAIRS = ("XBT/USD", "ETH/USD")
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
-    return value
 
 
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
-
-
-def _pairs(text: str) -> tuple[str, ...]:
-    pairs = tuple(p.strip() for p in text.split(",") if p.strip())
-    if not pairs:
-        raise argparse.ArgumentTypeError(f"expected pairs like XBT/USD,ETH/USD, got {text!r}")
-    return pairs
-
-
-def _assignment(text: str) -> str:
-    key, sep, _value = text.partition("=")
-    if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    return text
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -99,11 +69,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tier", default="intermediate", type=str.lower,
                    choices=("starter", "intermediate", "pro"),
                    help="your Kraken verification tier (default intermediate)")
-    p.add_argument("--pairs", type=_pairs, default=_DEFAULT_PAIRS, metavar="PAIR,PAIR",
+    p.add_argument("--pairs", type=cli_types.pairs, default=_DEFAULT_PAIRS, metavar="PAIR,PAIR",
                    help=f"pairs to trade (default {','.join(_DEFAULT_PAIRS)})")
-    p.add_argument("--duration", type=_positive, default=None, metavar="SECONDS",
+    p.add_argument("--duration", type=cli_types.seconds, default=None, metavar="SECONDS",
                    help="stop after this many seconds (default: run until Ctrl-C)")
-    p.add_argument("--set", dest="settings", action="append", type=_assignment, default=[],
+    p.add_argument("--set", dest="settings", action="append", type=cli_types.assignment, default=[],
                    metavar="KEY=VALUE", help="set a strategy parameter (repeatable)")
     p.add_argument("--json", action="store_true",
                    help="print the summary as one JSON object (the last line)")
@@ -114,14 +84,14 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--credentials-file", metavar="FILE",
                    help="read KRAKEN_API_KEY=... / KRAKEN_API_SECRET=... from FILE "
                         "(mode 600) instead of the environment")
-    p.add_argument("--decay-step", type=_non_negative, default=None, metavar="S",
+    p.add_argument("--decay-step", type=cli_types.non_negative, default=None, metavar="S",
                    help="the server's decay step in seconds, when known (a local "
                         "simulate-exchange); default: unknown, Kraken-safe margins")
-    p.add_argument("--jitter-ms", type=_non_negative, default=None, metavar="MS",
+    p.add_argument("--jitter-ms", type=cli_types.non_negative, default=None, metavar="MS",
                    help="the server's arrival jitter in milliseconds, when known")
-    p.add_argument("--poll-interval", type=_positive, default=5.0, metavar="S",
+    p.add_argument("--poll-interval", type=cli_types.seconds, default=5.0, metavar="S",
                    help="seconds between OpenOrders polls (default 5; 2 API units each)")
-    p.add_argument("--timeout", type=_positive, default=10.0, metavar="S",
+    p.add_argument("--timeout", type=cli_types.seconds, default=10.0, metavar="S",
                    help="seconds to wait for each reply (default 10)")
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="seed of the strategy's random choices (default 0)")

@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import math
 import signal
 import sys
 
+from engine import cli_types
 from engine.cli import Subcommand, UsageError
 from engine.live.credentials import CredentialsError
 from engine.server.app import DEFAULT_DECAY_STEP, ServerConfig, serve
@@ -34,24 +34,6 @@ __all__ = ["COMMAND"]
 _PROG = "orderpace simulate-exchange"
 
 
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a TCP port number, got {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port in 0..65535, got {text!r}")
-    return port
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
 
 
 def _fault(text: str) -> Fault:
@@ -63,15 +45,16 @@ def _fault(text: str) -> Fault:
 
 def configure(p: argparse.ArgumentParser) -> None:
     """Add ``simulate-exchange``'s arguments to ``p``."""
-    p.add_argument("--port", type=_port, default=0,
+    p.add_argument("--port", type=cli_types.port, default=0,
                    help="TCP port on 127.0.0.1 (default 0: any free port, printed at start)")
     p.add_argument("--tier", default="intermediate", type=str.lower,
                    choices=("starter", "intermediate", "pro"),
                    help="Kraken verification tier the exchange enforces (default intermediate)")
-    p.add_argument("--decay-step", type=_non_negative, default=DEFAULT_DECAY_STEP, metavar="S",
+    p.add_argument("--decay-step", type=cli_types.non_negative, default=DEFAULT_DECAY_STEP,
+                   metavar="S",
                    help="release counter decay every S seconds (0: continuously; "
                         f"default {DEFAULT_DECAY_STEP:g})")
-    p.add_argument("--jitter-ms", type=_non_negative, default=0.0, metavar="MS",
+    p.add_argument("--jitter-ms", type=cli_types.non_negative, default=0.0, metavar="MS",
                    help="delay each request's arrival by a random 0..MS milliseconds "
                         "(default 0)")
     p.add_argument("--seed", type=int, default=1, metavar="N",
