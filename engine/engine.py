@@ -25,7 +25,10 @@ Budgets (counter units):
   one of them kept for cancels.
 
 CancelOrderBatch and CancelAll go out at once: Kraken accepts them even past the max, and
-their penalties are charged to every pair they touch.
+their penalties are charged to every pair they touch.  They are fenced so that nothing on
+the wire can trade places with them: each leaves ``jitter`` after the last request on its
+pairs, and nothing on those pairs (on any pair, after a CancelAll) leaves until ``jitter``
+after it.
 """
 
 from __future__ import annotations
