@@ -1,9 +1,49 @@
-"""Hypothesis profiles: ``default`` (fast) and ``ci`` (heavier), picked by HYPOTHESIS_PROFILE."""
+"""Shared test set-up.
+
+* Hypothesis profiles: ``default`` (fast) and ``ci`` (heavier), picked by HYPOTHESIS_PROFILE.
+* ``start_server``: a simulated exchange served on 127.0.0.1 (port 0), stopped after the test.
+* ``fresh_structlog``: structlog's defaults for one test, its configuration restored after.
+"""
+
+from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
+from typing import Any
 
+import pytest
+import structlog
 from hypothesis import settings
+
+from engine.server import DEMO_KEY, DEMO_SECRET, ExchangeServer, serve
 
 settings.register_profile("default", max_examples=50, deadline=None)
 settings.register_profile("ci", max_examples=400, deadline=None, derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+Start = Callable[..., Awaitable[ExchangeServer]]
+
+
+@pytest.fixture
+async def start_server() -> AsyncIterator[Start]:
+    """``await start_server(**ServerConfig fields)``: a simulated exchange on 127.0.0.1
+    (port 0) accepting the demo key unless ``keys`` is given, stopped at the end."""
+    async with AsyncExitStack() as stack:
+
+        async def start(**options: Any) -> ExchangeServer:
+            keys = options.pop("keys", {DEMO_KEY: DEMO_SECRET})
+            faults = options.pop("faults", None)
+            return await stack.enter_async_context(serve(keys=keys, faults=faults, **options))
+
+        yield start
+
+
+@pytest.fixture
+def fresh_structlog() -> Iterator[None]:
+    """The test starts from structlog's defaults (another test may have configured it for
+    the process, e.g. through ``cli.main``), and leaves it as it found it."""
+    saved = structlog.get_config()
+    structlog.reset_defaults()
+    yield
+    structlog.configure(**saved)
