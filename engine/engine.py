@@ -658,7 +658,14 @@ class Engine:
                 item.live = True
                 self._queued += 1
                 item.lane = None
-                heapq.heappush(self._lazy, (now + max(cheaper - age, 1e-9), item.hid, item))
+                delay = max(cheaper - age, 1e-9)
+                heapq.heappush(self._lazy, (now + delay, item.hid, item))
+                if self.settings.trace:
+                    self.trace.append(
+                        Decision(now, item.hid, pair, "defer", tx.value, 0.0, 0.0, delay)
+                    )
+                if self.settings.log_decisions:
+                    _log.debug("decision", pair=pair, kind=tx.value, deferred=delay, hid=item.hid)
                 return 0.0
         cost = float(penalty(tx, age))
         spec = self._trading if tx is Transaction.CANCEL else self._trading_shared

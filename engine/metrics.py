@@ -14,8 +14,10 @@ __all__ = ["Decision", "MetricsSnapshot", "PairStats"]
 class Decision:
     """One scheduling decision, kept when ``EngineSettings.trace`` is on.
 
-    ``action`` is ``"send"``, ``"wait"`` (for ``wait`` seconds, until the budget allows it)
-    or ``"blocked"`` (until an event: ``kind`` ``"inflight"``, a free request slot, or
+    ``action`` is ``"send"``, ``"wait"`` (for ``wait`` seconds, until the budget allows it),
+    ``"defer"`` (a non-urgent cancel stepping aside for ``wait`` seconds, until its order
+    reaches a cheaper age bucket, whether or not the budget allows it now) or
+    ``"blocked"`` (until an event: ``kind`` ``"inflight"``, a free request slot, or
     ``"open_orders"``, an order closing, with ``wait`` infinite; or ``"fence"``, for
     ``wait`` seconds after a batch cancel left); ``level`` the counter level
     (units) before the charge; ``cost`` the units charged or wanted.

@@ -1,6 +1,7 @@
 """Shared test set-up.
 
-* Hypothesis profiles: ``default`` (fast) and ``ci`` (heavier), picked by HYPOTHESIS_PROFILE.
+* Hypothesis profiles: ``default`` (fast), ``ci`` (heavier, derandomized) and ``explore``
+  (a long random hunt), picked by HYPOTHESIS_PROFILE.
 * ``start_server``: a simulated exchange served on 127.0.0.1 (port 0), stopped after the test.
 * ``fresh_structlog``: structlog's defaults for one test, its configuration restored after.
 """
@@ -19,7 +20,10 @@ from hypothesis import settings
 from engine.server import DEMO_KEY, DEMO_SECRET, ExchangeServer, serve
 
 settings.register_profile("default", max_examples=50, deadline=None)
-settings.register_profile("ci", max_examples=400, deadline=None, derandomize=False)
+# CI: heavier, and derandomized so a red run always reproduces (and never turns on a case no
+# one has seen); ``explore`` is the random hunt for new cases, run by hand.
+settings.register_profile("ci", max_examples=400, deadline=None, derandomize=True)
+settings.register_profile("explore", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 Start = Callable[..., Awaitable[ExchangeServer]]

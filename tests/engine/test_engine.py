@@ -575,6 +575,9 @@ def test_lazy_cancel_waits_for_the_cheaper_bucket_without_holding_up_others() ->
         costs = {d.hid: d.cost for d in e.trace if d.action == "send"}
         assert costs[h_urgent.id] == 8
         assert costs[h_lazy.id] == 6
+        defer = next(d for d in e.trace if d.hid == h_lazy.id)  # the trace shows it stepping aside
+        assert (defer.action, defer.time) == ("defer", pytest.approx(t0))
+        assert t0 + defer.wait == pytest.approx(o_lazy.sent_at)
 
     run(body)
 
