@@ -6,7 +6,7 @@ clocks (``RealClock``, ``VirtualClock``) give time and timers.
 """
 
 from engine.clock import Clock, RealClock, VirtualClock, VirtualTimeDeadlock
-from engine.engine import Engine, EngineSettings
+from engine.engine import Engine
 from engine.errors import (
     EngineClosed,
     EngineError,
@@ -36,6 +36,7 @@ from engine.intents import (
 from engine.markets import DEFAULT_MARKETS, Market, Markets, UnknownPair
 from engine.metrics import Decision, MetricsSnapshot
 from engine.outcomes import Handle, Outcome, Status
+from engine.settings import EngineSettings
 from engine.venue import Reply, TransportError, Venue
 
 __all__ = [

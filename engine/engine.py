@@ -58,6 +58,7 @@ from engine.intents import (
     OrderType,
     TimeInForce,
 )
+from engine.items import PRIORITY_OF, Item, orders_of
 from engine.markets import DEFAULT_MARKETS, Market, Markets
 from engine.metrics import Decision, MetricsSnapshot, PairStats
 from engine.orders import OrderRecord, OrderRegistry, OrderState
@@ -71,9 +72,9 @@ from engine.requests import (
     query_request,
     reply_txids,
 )
+from engine.settings import EngineSettings
 from engine.venue import TransportError, Venue
 from limiters import (
-    PENALTIES,
     Counter,
     CounterSpec,
     CounterState,
@@ -95,101 +96,6 @@ __all__ = ["Engine", "EngineSettings"]
 _log = structlog.get_logger("orderpace.engine")
 
 _INF = math.inf
-
-
-@attrs.frozen(slots=True)
-class EngineSettings:
-    """Engine policy.  Defaults are safe against the live exchange.
-
-    ``cancel_reserve``: fraction of each pair's trading capacity only cancels may use.
-    ``min_cancel_reserve``: the reserve in counter units at least (default 8: the dearest
-    single cancel, of an order younger than 5 s), so one cancel always goes at once even
-    on the Starter tier where 10% of the budget is only 6 units.
-    ``max_queue``: intents queued at once (all pairs); a full queue refuses new ones.
-    ``max_inflight``: requests on the wire at once for the key.
-    ``retry_rate_limited``: retry once an intent refused for a rate limit (such a refusal
-    executes nothing, so the retry cannot duplicate an order).
-    ``exchange_deadline``: send Kraken's ``deadline`` with an add whose own deadline is 2 to
-    60 s away, so the exchange drops it if it arrives too late.
-    ``trace``: keep every scheduling :class:`~engine.metrics.Decision` in ``Engine.trace``.
-    ``log_decisions``: emit a structlog ``debug`` event per decision (pair, level, cost,
-    wait); off by default because it costs time on the hot path.
-    ``shutdown_timeout``: seconds ``aclose`` waits for in-flight replies.
-    ``lazy_cancel_patience``: a cancel submitted with ``urgent=False`` whose order reaches a
-    cheaper age bucket within this many seconds steps aside until then (without holding
-    up anything behind it) and goes at the cheaper penalty; 0 turns this off.
-    """
-
-    cancel_reserve: float = attrs.field(default=0.10)
-    min_cancel_reserve: float = float(PENALTIES[Transaction.CANCEL].at(0.0))
-    max_queue: int = 100_000
-    max_inflight: int = 8
-    retry_rate_limited: bool = True
-    exchange_deadline: bool = True
-    trace: bool = False
-    log_decisions: bool = False
-    shutdown_timeout: float = 10.0
-    lazy_cancel_patience: float = 2.0
-
-    def __attrs_post_init__(self) -> None:
-        if not 0.0 <= self.cancel_reserve < 0.9 or math.isnan(self.cancel_reserve):
-            raise InvalidIntent("cancel_reserve", self.cancel_reserve, "a fraction in [0, 0.9)")
-        if not 0.0 <= self.min_cancel_reserve < 1e6:
-            raise InvalidIntent("min_cancel_reserve", self.min_cancel_reserve, "units >= 0")
-        if self.max_queue < 1:
-            raise InvalidIntent("max_queue", self.max_queue, ">= 1")
-        if self.max_inflight < 1:
-            raise InvalidIntent("max_inflight", self.max_inflight, ">= 1")
-
-
-class _Item:
-    """One submitted intent while the engine owns it."""
-
-    __slots__ = (
-        "attempts",
-        "cost",
-        "deadline",
-        "future",
-        "hid",
-        "intent",
-        "lane",
-        "live",
-        "order",
-        "pair",
-        "priority",
-        "queued_at",
-        "ripe",
-        "sent_at",
-        "strategy",
-        "targets",
-    )
-
-    def __init__(self, handle: Handle, now: float) -> None:
-        self.hid = handle.id
-        self.intent: Intent = handle.intent
-        self.strategy = handle.strategy
-        self.future = handle
-        self.queued_at = now
-        self.deadline: float | None = handle.intent.deadline
-        self.pair = ""  # "" for the key lanes
-        self.priority = Priority.ADD
-        self.lane: ClassQueue[_Item] | None = None  # the queue holding it, None when parked
-        self.order: OrderRecord | None = None
-        self.attempts = 0
-        self.sent_at: float | None = None
-        self.cost = 0.0
-        self.live = True  # False once taken out of its queue (sent, coalesced, expired)
-        self.targets: list[OrderRecord] = []  # a batch cancel's open orders when it left
-        self.ripe = False  # a lazy cancel that has waited for its cheaper bucket
-
-
-_PRIORITY_OF: dict[type, Priority] = {
-    CancelOrder: Priority.CANCEL,
-    AmendOrder: Priority.MODIFY,
-    EditOrder: Priority.MODIFY,
-    AddOrder: Priority.ADD,
-    AddOrderBatch: Priority.ADD,
-}
 
 
 class Engine:
@@ -232,14 +138,14 @@ class Engine:
         # one in-flight slot is kept for cancels, like the budget reserve
         self._shared_slots = max(1, self.settings.max_inflight - 1)
 
-        self._queues: dict[str, PairQueue[_Item]] = {}
-        self._global: ClassQueue[_Item] = ClassQueue()  # batch cancels, CancelAll
-        self._keyq: ClassQueue[_Item] = ClassQueue()  # private queries (API counter)
+        self._queues: dict[str, PairQueue[Item]] = {}
+        self._global: ClassQueue[Item] = ClassQueue()  # batch cancels, CancelAll
+        self._keyq: ClassQueue[Item] = ClassQueue()  # private queries (API counter)
         self._orders = OrderRegistry()
         self._pending_adds: dict[str, int] = {}
-        self._deadlines: list[tuple[float, int, _Item]] = []
+        self._deadlines: list[tuple[float, int, Item]] = []
         self._parked_orders: set[OrderRecord] = set()
-        self._lazy: list[tuple[float, int, _Item]] = []  # non-urgent cancels biding their time
+        self._lazy: list[tuple[float, int, Item]] = []  # non-urgent cancels biding their time
         # per pair: the earliest moment its head may fit (-inf: look again at every pump),
         # and the pairs whose situation changed since (a new intent, a reply, a close)
         self._pair_wake: dict[str, float] = {}
@@ -339,10 +245,10 @@ class Engine:
             raise InvalidIntent("intent", intent, "an orderpace intent") from None
         return self._enqueue_lane(self._keyq, intent, strategy)
 
-    def _new_item(self, intent: Intent, strategy: str) -> _Item:
+    def _new_item(self, intent: Intent, strategy: str) -> Item:
         self._next_id += 1
         handle = Handle(self._next_id, intent, strategy, asyncio.get_running_loop())
-        return _Item(handle, self.clock.now())
+        return Item(handle, self.clock.now())
 
     def _market(self, pair: str) -> Market:
         try:
@@ -366,7 +272,7 @@ class Engine:
         return m
 
     def _submit_add(self, intent: AddOrder | AddOrderBatch, strategy: str) -> Handle:
-        orders = _orders_of(intent)
+        orders = orders_of(intent)
         market = None
         for o in orders:
             market = self._check_order(o)
@@ -403,10 +309,10 @@ class Engine:
         if rec.state is OrderState.PENDING or rec.busy:
             self._park(item, rec)
         else:
-            self._enqueue_pair(item, _PRIORITY_OF[type(intent)])
+            self._enqueue_pair(item, PRIORITY_OF[type(intent)])
         return handle
 
-    def _enqueue_lane(self, lane: ClassQueue[_Item], intent: Intent, strategy: str) -> Handle:
+    def _enqueue_lane(self, lane: ClassQueue[Item], intent: Intent, strategy: str) -> Handle:
         item = self._new_item(intent, strategy)
         item.lane = lane
         lane.push(item)
@@ -414,7 +320,7 @@ class Engine:
         self._pump()
         return item.future
 
-    def _enqueue_pair(self, item: _Item, priority: Priority) -> None:
+    def _enqueue_pair(self, item: Item, priority: Priority) -> None:
         item.priority = priority
         q = self._queues.get(item.pair)
         if q is None:
@@ -425,14 +331,14 @@ class Engine:
         self._track(item)
         self._pump()
 
-    def _track(self, item: _Item) -> None:
+    def _track(self, item: Item) -> None:
         self._queued += 1
         if item.deadline is not None:
             heapq.heappush(self._deadlines, (item.deadline, item.hid, item))
 
-    def _park(self, item: _Item, rec: OrderRecord) -> None:
+    def _park(self, item: Item, rec: OrderRecord) -> None:
         """Hold ``item`` until ``rec`` is acknowledged and has nothing in flight."""
-        item.priority = _PRIORITY_OF[type(item.intent)]
+        item.priority = PRIORITY_OF[type(item.intent)]
         item.lane = None
         rec.parked.append(item)
         self._parked_orders.add(rec)
@@ -440,7 +346,7 @@ class Engine:
 
     # -- coalescing --------------------------------------------------------------------
 
-    def _coalesce(self, item: _Item, rec: OrderRecord) -> bool:
+    def _coalesce(self, item: Item, rec: OrderRecord) -> bool:
         """Fold ``item`` into what is queued for ``rec``; True if nothing more is needed."""
         intent = item.intent
         if rec.state is OrderState.QUEUED:
@@ -478,7 +384,7 @@ class Engine:
                 self._resolve(other, Status.COALESCED, error="replaced by a newer amend")
         return False
 
-    def _queued_on(self, rec: OrderRecord) -> list[_Item]:
+    def _queued_on(self, rec: OrderRecord) -> list[Item]:
         """Live, unsent items about ``rec`` (parked or in its pair's queue)."""
         found = [i for i in rec.parked if i.live]
         found.extend(e[2] for e in self._lazy if e[2].live and e[2].order is rec)
@@ -488,7 +394,7 @@ class Engine:
                 found.extend(i for i in q[prio] if i.order is rec)
         return found
 
-    def _fold_into_add(self, add: _Item, rec: OrderRecord, change: AmendOrder | EditOrder) -> None:
+    def _fold_into_add(self, add: Item, rec: OrderRecord, change: AmendOrder | EditOrder) -> None:
         def changed(o: AddOrder) -> AddOrder:
             return attrs.evolve(
                 o,
@@ -504,7 +410,7 @@ class Engine:
             assert isinstance(add.intent, AddOrder)
             add.intent = changed(add.intent)
 
-    def _drop_order_from_add(self, add: _Item, rec: OrderRecord) -> None:
+    def _drop_order_from_add(self, add: Item, rec: OrderRecord) -> None:
         self._orders.close(rec)
         if isinstance(add.intent, AddOrderBatch):
             rest = tuple(o for o in add.intent.orders if o.cl_ord_id != rec.cl_ord_id)
@@ -517,7 +423,7 @@ class Engine:
         self._unqueue(add)
         self._resolve(add, Status.COALESCED, error="cancelled before it was sent")
 
-    def _unqueue(self, item: _Item) -> None:
+    def _unqueue(self, item: Item) -> None:
         """Take a queued (or parked) item out, unsent."""
         if not item.live:
             return
@@ -594,7 +500,7 @@ class Engine:
             self._send(item, endpoint, params, now)
         return _INF
 
-    def _pump_pair(self, pair: str, q: PairQueue[_Item], now: float) -> float:
+    def _pump_pair(self, pair: str, q: PairQueue[Item], now: float) -> float:
         fence = max(self._fence.get(pair, -_INF), self._fence_all)
         if fence > now:
             if self.settings.trace:
@@ -615,7 +521,7 @@ class Engine:
                     return now + wait  # strict priority: lower classes wait behind it
         return _INF
 
-    def _try_send(self, item: _Item, pair: str, now: float) -> float:
+    def _try_send(self, item: Item, pair: str, now: float) -> float:
         """Send ``item`` if it fits now (return 0), else return seconds until it may."""
         intent = item.intent
         rec = item.order
@@ -687,7 +593,7 @@ class Engine:
             self._send(item, "EditOrder", edit_params(intent, rec.ref, market.altname), now)
         return 0.0
 
-    def _pop(self, item: _Item) -> None:
+    def _pop(self, item: Item) -> None:
         assert item.lane is not None
         popped = item.lane.pop()
         assert popped is item
@@ -700,7 +606,7 @@ class Engine:
         spec: CounterSpec,
         cost: float,
         now: float,
-        item: _Item,
+        item: Item,
         pair: str,
         kind: str,
     ) -> float:
@@ -725,8 +631,8 @@ class Engine:
         return 0.0 if charged else max(wait, 1e-9)
 
     def _blocked(
-        self, pair: str, lane: ClassQueue[_Item] | None, why: str, now: float,
-        item: _Item | None = None,
+        self, pair: str, lane: ClassQueue[Item] | None, why: str, now: float,
+        item: Item | None = None,
     ) -> None:
         """Trace a head that waits for an event (a free slot, a closed order), not a time."""
         head = item if item is not None else (lane.peek() if lane is not None else None)
@@ -782,8 +688,8 @@ class Engine:
                 if isinstance(item.intent, AddOrder | AddOrderBatch):
                     self._forget_unsent_add(item)
 
-    def _forget_unsent_add(self, item: _Item) -> None:
-        orders = _orders_of(item.intent)
+    def _forget_unsent_add(self, item: Item) -> None:
+        orders = orders_of(item.intent)
         for o in orders:
             assert isinstance(o, AddOrder)
             rec = self._orders.get(o.cl_ord_id)
@@ -793,7 +699,7 @@ class Engine:
 
     # -- sending -----------------------------------------------------------------------
 
-    def _send_add(self, item: _Item, pair: str, now: float) -> None:
+    def _send_add(self, item: Item, pair: str, now: float) -> None:
         intent = item.intent
         market = self.markets.get(pair)
         orders: tuple[AddOrder, ...]
@@ -850,7 +756,7 @@ class Engine:
                 return True
         return False
 
-    def _send_global(self, item: _Item, now: float) -> None:
+    def _send_global(self, item: Item, now: float) -> None:
         """Send a CancelOrderBatch or CancelAll: no fit check (Kraken accepts them past the
         max), each pair charged the sum of its orders' cancel penalties."""
         intent = item.intent
@@ -877,7 +783,9 @@ class Engine:
                 costs[rec.pair] = costs.get(rec.pair, 0.0) + penalty(Transaction.CANCEL, 0.0)
         for rec in targets:
             rec.cancel_queued = True
-            unit = penalty(Transaction.CANCEL, rec.age(now))
+            # an amend or edit on the wire may reach the exchange first and restart the
+            # order's age there: charge such an order as brand new
+            unit = penalty(Transaction.CANCEL, 0.0 if rec.busy else rec.age(now))
             costs[rec.pair] = costs.get(rec.pair, 0.0) + unit
         if isinstance(intent, CancelAll):
             for pair in costs:  # charged like a batch cancel, capped at the max
@@ -894,7 +802,7 @@ class Engine:
         item.cost = sum(costs.values())
         self._send(item, endpoint, params, now)
 
-    def _send(self, item: _Item, endpoint: str, params: dict[str, Any], now: float) -> None:
+    def _send(self, item: Item, endpoint: str, params: dict[str, Any], now: float) -> None:
         item.attempts += 1
         if item.sent_at is None:
             item.sent_at = now
@@ -908,7 +816,7 @@ class Engine:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _roundtrip(self, item: _Item, endpoint: str, params: dict[str, Any]) -> None:
+    async def _roundtrip(self, item: Item, endpoint: str, params: dict[str, Any]) -> None:
         try:
             reply = await self.venue.request(endpoint, params)
         except TransportError as e:
@@ -929,7 +837,7 @@ class Engine:
         finally:
             self._pump()
 
-    def _after(self, item: _Item) -> None:
+    def _after(self, item: Item) -> None:
         self._inflight -= 1
         if item.lane is self._global:
             self._dirty.update(self._queues)
@@ -939,7 +847,7 @@ class Engine:
 
     # -- replies -----------------------------------------------------------------------
 
-    def _on_reply(self, item: _Item, endpoint: str, reply: Mapping[str, Any]) -> None:
+    def _on_reply(self, item: Item, endpoint: str, reply: Mapping[str, Any]) -> None:
         now = self.clock.now()
         errors = [e for e in reply.get("error") or () if isinstance(e, str) and e[:1] == "E"]
         result = reply.get("result")
@@ -980,12 +888,12 @@ class Engine:
         self._resolve(item, Status.REJECTED, error=error, result=result)
 
     def _on_accepted(
-        self, item: _Item, endpoint: str, result: Mapping[str, Any] | None, now: float
+        self, item: Item, endpoint: str, result: Mapping[str, Any] | None, now: float
     ) -> None:
         intent = item.intent
         txid: str | None = None
         if isinstance(intent, AddOrder | AddOrderBatch):
-            orders = _orders_of(intent)
+            orders = orders_of(intent)
             txids = reply_txids(result)
             self._pending_adds[item.pair] -= len(orders)
             for i, o in enumerate(orders):
@@ -1025,11 +933,11 @@ class Engine:
                 self._close(rec, "cancelled")
         self._resolve(item, Status.ACCEPTED, txid=txid, result=result)
 
-    def _on_failed_order(self, item: _Item, error: str) -> None:
+    def _on_failed_order(self, item: Item, error: str) -> None:
         """Bookkeeping for an order-changing request the exchange refused."""
         intent = item.intent
         if isinstance(intent, AddOrder | AddOrderBatch):
-            orders = _orders_of(intent)
+            orders = orders_of(intent)
             self._pending_adds[item.pair] -= len(orders)
             self._dirty.add(item.pair)  # room under the open-orders cap
             for o in orders:
@@ -1049,10 +957,10 @@ class Engine:
                     rec.cancel_queued = False
                 self._unpark(rec)
 
-    def _on_transport_error(self, item: _Item, e: TransportError) -> None:
+    def _on_transport_error(self, item: Item, e: TransportError) -> None:
         intent = item.intent
         if isinstance(intent, AddOrder | AddOrderBatch):
-            orders = _orders_of(intent)
+            orders = orders_of(intent)
             self._pending_adds[item.pair] -= len(orders)
             self._dirty.add(item.pair)
             for o in orders:
@@ -1073,7 +981,7 @@ class Engine:
         _log.warning("transport_error", endpoint=e.endpoint, sent=e.sent, error=str(e))
         self._resolve(item, Status.FAILED, error=str(e), sent=e.sent)
 
-    def _on_lockout(self, item: _Item, error: str) -> None:
+    def _on_lockout(self, item: Item, error: str) -> None:
         self._locked = True
         self._cancel_timer()
         _log.error("lockout", error=error)
@@ -1084,12 +992,12 @@ class Engine:
     def _saturate(self, key: str, spec: CounterSpec, now: float) -> None:
         self._store.update(key, now, lambda s: (spec.saturate(s, now), None))
 
-    def _requeue(self, item: _Item) -> None:
+    def _requeue(self, item: Item) -> None:
         """Put a refused item back at the front of its queue for one more try."""
         item.live = True
         self._queued += 1
         if isinstance(item.intent, AddOrder | AddOrderBatch):
-            orders = _orders_of(item.intent)
+            orders = orders_of(item.intent)
             self._pending_adds[item.pair] -= len(orders)
             for o in orders:
                 rec = self._orders.get(o.cl_ord_id)
@@ -1148,7 +1056,7 @@ class Engine:
                 self._resolve(item, Status.COALESCED if cancel else Status.REJECTED, error=why)
 
     def _fail_queued(self, why: str) -> None:
-        lanes: list[ClassQueue[_Item]] = [self._global, self._keyq]
+        lanes: list[ClassQueue[Item]] = [self._global, self._keyq]
         for q in self._queues.values():
             lanes.extend(q.classes)
         for lane in lanes:
@@ -1169,7 +1077,7 @@ class Engine:
 
     def _resolve(
         self,
-        item: _Item,
+        item: Item,
         status: Status,
         *,
         txid: str | None = None,
@@ -1300,14 +1208,6 @@ _RETRYABLE = frozenset(
     {ke.ErrorKind.ORDER_RATE_LIMIT, ke.ErrorKind.API_RATE_LIMIT, ke.ErrorKind.THROTTLED,
      ke.ErrorKind.ORDERS_LIMIT}
 )
-
-
-def _orders_of(intent: Intent) -> tuple[AddOrder, ...]:
-    """The orders an add or batch add places."""
-    if isinstance(intent, AddOrderBatch):
-        return intent.orders
-    assert isinstance(intent, AddOrder)
-    return (intent,)
 
 
 def _looks_like_cl_ord_id(order_id: str) -> bool:

@@ -32,7 +32,7 @@ from engine.intents import (
 )
 from engine.outcomes import Status
 from engine.venue import TransportError
-from limiters import LimiterSettings, penalty
+from limiters import LimiterSettings, Transaction, penalty
 
 Script = Callable[[str, Mapping[str, Any]], dict[str, Any] | None]
 
@@ -457,6 +457,26 @@ def test_batch_cancel_and_cancel_all_go_at_once_and_close_orders() -> None:
         assert oa.status is Status.ACCEPTED
         assert e.open_orders() == []
         assert e.trading_level("XBT/USD") > 125  # Kraken accepts batch cancels past the max
+
+    run(body)
+
+
+def test_cancel_all_charges_an_order_with_an_amend_on_the_wire_as_brand_new() -> None:
+    """The amend may reach the exchange first and restart the order's age there."""
+
+    async def body(e: Engine, v: ScriptedVenue, c: VirtualClock) -> None:
+        placed = await asyncio.gather(*(e.submit(add(50000.0 + i)) for i in range(2)))
+        await asyncio.sleep(60.0)  # both orders a minute old: a cancel costs 1 unit
+        before = e.stats["XBT/USD"].charged
+        amend = e.submit(AmendOrder(placed[0].intent.cl_ord_id, price=49000.0))  # type: ignore[union-attr]
+        await asyncio.sleep(0)  # the amend leaves
+        oa = await e.submit(CancelAll())
+        assert oa.status is Status.ACCEPTED
+        assert (await amend).status is Status.ACCEPTED
+        # the amend, then the amended order as brand new and the untouched one a minute old
+        expected = (penalty(Transaction.AMEND, 60.0) + penalty(Transaction.CANCEL, 0.0)
+                    + penalty(Transaction.CANCEL, 60.0))
+        assert e.stats["XBT/USD"].charged - before == pytest.approx(expected)  # 1 + 8 + 2
 
     run(body)
 

@@ -208,9 +208,27 @@ _LAZY_DEFER_STREAM = [
     Op(0.0, "lazy_cancel", 0, 9, 5),
 ]
 
+# Found by the explore profile: a CancelAll sent while two amends were on the wire; they
+# arrived first and restarted their orders' ages, so the exchange charged those orders as
+# brand new while the engine charged them by their old age.
+_AMEND_BEFORE_CANCEL_ALL_STREAM = [
+    *[Op(0.0, "add", 0, 0, 5)] * 9, Op(0.0, "burst", 0, 0, 5), Op(0.0, "burst", 0, 0, 192),
+    Op(0.0, "burst", 1, 4, 133), *[Op(0.0, "amend", 0, 0, 5)] * 5, Op(0.0, "add", 0, 3, 5),
+    Op(0.0, "add", 0, 0, 5), Op(0.0, "amend", 0, 0, 5), Op(0.0, "amend", 0, 0, 5),
+    Op(0.0, "add", 1, 2, 5), Op(0.0, "add", 1, 0, 5), Op(7.0, "add", 1, 0, 12),
+    Op(0.0, "add", 0, 0, 5), Op(0.0, "amend", 0, 0, 5), Op(0.0, "lazy_cancel", 1, 0, 5),
+    *[Op(0.0, "amend", 0, 0, 5)] * 3, Op(0.0, "amend", 0, 0, 204),
+    *[Op(3.0, "add", 0, 0, 5)] * 3, Op(3.0, "add", 0, 7, 5), Op(3.0, "add", 0, 6, 6),
+    Op(3.0, "add", 0, 0, 12), Op(7.0, "add", 0, 0, 12), Op(7.0, "add", 0, 0, 12),
+    Op(0.0, "cancel", 1, 0, 5), Op(7.0, "amend", 0, 123, 5), Op(0.0, "add", 0, 0, 5),
+    Op(0.0, "amend", 0, 126, 5), Op(0.0, "cancel_all", 0, 0, 5), Op(0.0, "add", 0, 0, 5),
+    Op(0.0, "burst", 1, 0, 5),
+]
+
 
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @example(tier="starter", stream=_LAZY_DEFER_STREAM, jitter=0.03, phase=0.0, seed=0)
+@example(tier="starter", stream=_AMEND_BEFORE_CANCEL_ALL_STREAM, jitter=0.0, phase=0.0, seed=0)
 @given(
     tier=st.sampled_from(["starter", "intermediate", "pro"]),
     stream=st.lists(ops, min_size=20, max_size=150),
