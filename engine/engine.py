@@ -22,7 +22,9 @@ Budgets (counter units):
 * API counter per key: private queries at their endpoint cost;
 * open orders per pair: acknowledged + in-flight adds never exceed the tier's maximum;
 * at most ``max_inflight`` requests on the wire at once (avoids ``EService:Throttled``),
-  one of them kept for cancels.
+  one of them kept for cancels.  Each ``EService:Throttled`` halves that cap (down to 1);
+  every run of as many accepted replies as the cap raises it by one again, back up to
+  ``max_inflight`` (additive increase, multiplicative decrease).
 
 CancelOrderBatch and CancelAll go out at once: Kraken accepts them even past the max, and
 their penalties are charged to every pair they touch.  They are fenced so that nothing on
@@ -55,10 +57,8 @@ from engine.intents import (
     CancelOrderBatch,
     EditOrder,
     Intent,
-    OrderType,
-    TimeInForce,
 )
-from engine.items import PRIORITY_OF, Item, orders_of
+from engine.items import PRIORITY_OF, Item, orders_of, rests
 from engine.markets import DEFAULT_MARKETS, Market, Markets
 from engine.metrics import Decision, MetricsSnapshot, PairStats
 from engine.orders import OrderRecord, OrderRegistry, OrderState
@@ -132,17 +132,23 @@ class Engine:
         if reserve >= trading.capacity - 1.0:
             raise InvalidIntent("cancel_reserve", reserve, "leaving room for adds under the max")
         self._trading: CounterSpec = trading  # cancels: the whole capacity
-        self._trading_shared: CounterSpec = trading.with_margin(trading.margin + reserve)
+        self._reserve = reserve
+        self._cancel_max = float(penalty(Transaction.CANCEL, 0.0))  # units, a brand-new order
+        self._reserve_specs: dict[float, CounterSpec] = {}  # reserve held -> adds' counter
         self._api: CounterSpec = self.profile.api
         self._max_open = self.profile.max_open_orders
+        # requests on the wire at once: halved on EService:Throttled, regrown one at a time
+        self._slots = self.settings.max_inflight
+        self._slot_credit = 0  # replies since the cap last changed
         # one in-flight slot is kept for cancels, like the budget reserve
-        self._shared_slots = max(1, self.settings.max_inflight - 1)
+        self._shared_slots = max(1, self._slots - 1)
 
         self._queues: dict[str, PairQueue[Item]] = {}
         self._global: ClassQueue[Item] = ClassQueue()  # batch cancels, CancelAll
         self._keyq: ClassQueue[Item] = ClassQueue()  # private queries (API counter)
         self._orders = OrderRegistry()
-        self._pending_adds: dict[str, int] = {}
+        self._pending_adds: dict[str, int] = {}  # per pair: orders of adds on the wire
+        self._pending_resting: dict[str, int] = {}  # ... of them, those that would rest
         self._deadlines: list[tuple[float, int, Item]] = []
         self._parked_orders: set[OrderRecord] = set()
         self._lazy: list[tuple[float, int, Item]] = []  # non-urgent cancels biding their time
@@ -163,6 +169,7 @@ class Engine:
         self._started = False
         self._closed = False
         self._locked = False
+        self._locked_by = ""  # the Kraken error that stopped the engine
         self._idle: asyncio.Event | None = None
 
         self.outcomes: Tally[str] = Tally()
@@ -224,7 +231,7 @@ class Engine:
         if self._closed or not self._started:
             raise EngineClosed("engine is not running: use 'async with Engine(...)'")
         if self._locked:
-            raise EngineLocked("engine stopped sending after EGeneral:Temporary lockout")
+            raise EngineLocked(f"engine stopped sending after {self._locked_by}")
         if self._queued >= self.settings.max_queue:
             raise QueueFull("the engine", self.settings.max_queue)
         kind = type(intent)
@@ -477,8 +484,7 @@ class Engine:
             self._idle.set()
 
     def _pump_lanes(self, now: float) -> float:
-        max_inflight = self.settings.max_inflight
-        while self._global.live and self._inflight < max_inflight:
+        while self._global.live and self._inflight < self._slots:
             item = self._global.peek()
             assert item is not None
             if isinstance(item.intent, CancelOrderBatch) and self._batch_waits(item.intent):
@@ -508,7 +514,7 @@ class Engine:
             return fence  # a batch cancel just left: let it arrive first
         for prio in (Priority.CANCEL, Priority.MODIFY, Priority.ADD):
             lane = q[prio]
-            slots = self.settings.max_inflight if prio is Priority.CANCEL else self._shared_slots
+            slots = self._slots if prio is Priority.CANCEL else self._shared_slots
             while lane.live:
                 if self._inflight >= slots:
                     if self.settings.trace:
@@ -534,7 +540,8 @@ class Engine:
                     self._blocked(pair, None, "open_orders", now, item)
                 return _INF  # woken when an order closes
             cost = float(add_batch_penalty(n) if n > 1 else add_penalty())
-            fit = self._charge(f"trade:{pair}", self._trading_shared, cost, now, item, pair, "add")
+            spec = self._shared_spec(pair, sum(map(rests, orders_of(intent))))
+            fit = self._charge(f"trade:{pair}", spec, cost, now, item, pair, "add")
             if fit > 0.0:
                 return fit
             self._pop(item)
@@ -574,7 +581,7 @@ class Engine:
                     _log.debug("decision", pair=pair, kind=tx.value, deferred=delay, hid=item.hid)
                 return 0.0
         cost = float(penalty(tx, age))
-        spec = self._trading if tx is Transaction.CANCEL else self._trading_shared
+        spec = self._trading if tx is Transaction.CANCEL else self._shared_spec(pair)
         fit = self._charge(f"trade:{pair}", spec, cost, now, item, pair, tx.value)
         if fit > 0.0:
             cheaper = next_cheaper_age(tx, age)
@@ -592,6 +599,30 @@ class Engine:
             assert isinstance(intent, EditOrder)
             self._send(item, "EditOrder", edit_params(intent, rec.ref, market.altname), now)
         return 0.0
+
+    def _shared_spec(self, pair: str, new_resting: int = 0) -> CounterSpec:
+        """The trading counter as adds, amends and edits see it: less the cancel reserve.
+
+        The reserve held is ``min(reserve, 8 * n)`` units, ``n`` the orders on ``pair`` a
+        cancel may be wanted for -- open (or of unknown fate), on the wire and resting, plus
+        the ``new_resting`` an add would place -- 8 being the dearest cancel.  With nothing
+        that can rest (IOC or market adds only) nothing is held back.
+        """
+        at_risk = (self._orders.open_count.get(pair, 0) + self._pending_resting.get(pair, 0)
+                   + new_resting)
+        need = min(self._reserve, at_risk * self._cancel_max)
+        spec = self._reserve_specs.get(need)
+        if spec is None:
+            trading = self._trading
+            spec = self._reserve_specs[need] = trading.with_margin(trading.margin + need)
+        return spec
+
+    def _count_pending(self, pair: str, orders: tuple[AddOrder, ...], sign: int) -> None:
+        """Count ``orders`` (an add's) onto the wire (``sign`` 1) or off it (-1)."""
+        self._pending_adds[pair] = self._pending_adds.get(pair, 0) + sign * len(orders)
+        resting = sum(map(rests, orders))
+        if resting:
+            self._pending_resting[pair] = self._pending_resting.get(pair, 0) + sign * resting
 
     def _pop(self, item: Item) -> None:
         assert item.lane is not None
@@ -719,7 +750,7 @@ class Engine:
             ahead = item.deadline - now
             if 2.0 <= ahead <= 60.0:
                 params["deadline"] = _rfc3339(self.clock.wall() + ahead)
-        self._pending_adds[pair] = self._pending_adds.get(pair, 0) + len(orders)
+        self._count_pending(pair, orders, 1)
         for o in orders:
             rec = self._orders.get(o.cl_ord_id)
             if rec is not None:
@@ -859,17 +890,20 @@ class Engine:
         for e in errors:
             self.errors[e] += 1
         kind = ke.classify(error)
-        retry = self.settings.retry_rate_limited and item.attempts < 2 and not self._closed
+        # a throttled request was not processed: it may try again after each pause
+        attempts = _THROTTLED_ATTEMPTS if kind is ke.ErrorKind.THROTTLED else 2
+        retry = self.settings.retry_rate_limited and item.attempts < attempts and not self._closed
         if kind is ke.ErrorKind.ORDER_RATE_LIMIT and item.pair:
             self._saturate(f"trade:{item.pair}", self._trading, now)
         elif kind is ke.ErrorKind.API_RATE_LIMIT:
             self._saturate(self._api_key, self._api, now)
         elif kind is ke.ErrorKind.THROTTLED:
+            self._resize_slots(max(1, self._slots // 2))
             until = ke.throttled_until(error)
             resume = now + max(0.0, (until or self.clock.wall() + 1.0) - self.clock.wall())
             self._paused_until = max(self._paused_until, resume)
-        elif kind is ke.ErrorKind.LOCKOUT:
-            self._on_lockout(item, error)
+        elif kind is ke.ErrorKind.LOCKOUT or error in _KEY_REFUSED:
+            self._stop_sending(item, error)
             return
         retry = retry and kind in _RETRYABLE
         if kind in _RETRYABLE:
@@ -890,12 +924,16 @@ class Engine:
     def _on_accepted(
         self, item: Item, endpoint: str, result: Mapping[str, Any] | None, now: float
     ) -> None:
+        if self._slots < self.settings.max_inflight:
+            self._slot_credit += 1
+            if self._slot_credit >= self._slots:
+                self._resize_slots(self._slots + 1)
         intent = item.intent
         txid: str | None = None
         if isinstance(intent, AddOrder | AddOrderBatch):
             orders = orders_of(intent)
             txids = reply_txids(result)
-            self._pending_adds[item.pair] -= len(orders)
+            self._count_pending(item.pair, orders, -1)
             for i, o in enumerate(orders):
                 rec = self._orders.get(o.cl_ord_id)
                 if rec is None:
@@ -903,7 +941,7 @@ class Engine:
                 if i < len(txids):
                     self._orders.set_txid(rec, txids[i])
                 self._orders.mark_open(rec, now)
-                if o.order_type is OrderType.MARKET or o.time_in_force is TimeInForce.IOC:
+                if not rests(o):
                     self._close(rec, "it does not rest on the book")
                 elif rec.closed_early:
                     self._close(rec, "filled before its acknowledgement")
@@ -938,7 +976,7 @@ class Engine:
         intent = item.intent
         if isinstance(intent, AddOrder | AddOrderBatch):
             orders = orders_of(intent)
-            self._pending_adds[item.pair] -= len(orders)
+            self._count_pending(item.pair, orders, -1)
             self._dirty.add(item.pair)  # room under the open-orders cap
             for o in orders:
                 rec = self._orders.get(o.cl_ord_id)
@@ -961,7 +999,7 @@ class Engine:
         intent = item.intent
         if isinstance(intent, AddOrder | AddOrderBatch):
             orders = orders_of(intent)
-            self._pending_adds[item.pair] -= len(orders)
+            self._count_pending(item.pair, orders, -1)
             self._dirty.add(item.pair)
             for o in orders:
                 rec = self._orders.get(o.cl_ord_id)
@@ -981,13 +1019,24 @@ class Engine:
         _log.warning("transport_error", endpoint=e.endpoint, sent=e.sent, error=str(e))
         self._resolve(item, Status.FAILED, error=str(e), sent=e.sent)
 
-    def _on_lockout(self, item: Item, error: str) -> None:
+    def _stop_sending(self, item: Item, error: str) -> None:
+        """A lockout, or a key the exchange does not accept: nothing more can succeed."""
         self._locked = True
+        self._locked_by = error
         self._cancel_timer()
-        _log.error("lockout", error=error)
+        _log.error("stopped_sending", error=error)
         self._on_failed_order(item, error)
         self._resolve(item, Status.FAILED, error=error, sent=True)
         self._fail_queued(f"engine stopped sending: {error}")
+
+    def _resize_slots(self, slots: int) -> None:
+        """Set the in-flight cap (one slot of it kept for cancels while it is above 1)."""
+        if slots != self._slots:
+            _log.info("inflight_cap", slots=slots, was=self._slots)
+        self._slots = slots
+        self._shared_slots = max(1, slots - 1)
+        self._slot_credit = 0
+        self._dirty.update(self._queues)
 
     def _saturate(self, key: str, spec: CounterSpec, now: float) -> None:
         self._store.update(key, now, lambda s: (spec.saturate(s, now), None))
@@ -998,7 +1047,7 @@ class Engine:
         self._queued += 1
         if isinstance(item.intent, AddOrder | AddOrderBatch):
             orders = orders_of(item.intent)
-            self._pending_adds[item.pair] -= len(orders)
+            self._count_pending(item.pair, orders, -1)
             for o in orders:
                 rec = self._orders.get(o.cl_ord_id)
                 if rec is not None:
@@ -1020,6 +1069,9 @@ class Engine:
         pair = rec.pair
         if not math.isfinite(self._pair_wake.get(pair, -_INF)):
             self._dirty.add(pair)
+            return
+        if self._shared_spec(pair).margin < self._reserve + self._trading.margin:
+            self._dirty.add(pair)  # the cancel reserve held for the pair shrank
             return
         q = self._queues.get(pair)
         if q is not None:
@@ -1170,6 +1222,7 @@ class Engine:
             queue_depths={p: len(q) for p, q in sorted(self._queues.items())},
             queued=self._queued,
             inflight=self._inflight,
+            inflight_cap=self._slots,
             open_orders=dict(self._orders.open_count),
             outcomes=MetricsSnapshot.counts(self.outcomes),
             requests=MetricsSnapshot.counts(self.requests),
@@ -1203,6 +1256,13 @@ _TRANSACTION: dict[type, Transaction] = {
 #: Seconds added to every fence, so that two sends never share one instant (their arrival
 #: order would then be arbitrary).
 _FENCE_EPSILON = 1e-6
+
+#: Tries for a request refused with EService:Throttled (it was not processed): the first
+#: and nine more, each after the pause the exchange asked for.
+_THROTTLED_ATTEMPTS = 10
+
+#: Refusals of the key itself: every further request would meet them too.
+_KEY_REFUSED = frozenset({ke.INVALID_KEY, ke.INVALID_SIGNATURE})
 
 _RETRYABLE = frozenset(
     {ke.ErrorKind.ORDER_RATE_LIMIT, ke.ErrorKind.API_RATE_LIMIT, ke.ErrorKind.THROTTLED,

@@ -54,4 +54,5 @@ class EngineClosed(EngineError):
 
 
 class EngineLocked(EngineError):
-    """The exchange answered ``EGeneral:Temporary lockout``: the engine stopped sending."""
+    """The engine stopped sending: the exchange answered ``EGeneral:Temporary lockout``, or
+    refused the key itself (``EAPI:Invalid key``, ``EAPI:Invalid signature``)."""

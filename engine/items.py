@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from engine.intents import AddOrder, AddOrderBatch, AmendOrder, CancelOrder, EditOrder, Intent
+from engine.intents import (
+    AddOrder,
+    AddOrderBatch,
+    AmendOrder,
+    CancelOrder,
+    EditOrder,
+    Intent,
+    OrderType,
+    TimeInForce,
+)
 from engine.orders import OrderRecord
 from engine.outcomes import Handle
 from engine.queues import ClassQueue, Priority
 
-__all__ = ["PRIORITY_OF", "Item", "orders_of"]
+__all__ = ["PRIORITY_OF", "Item", "orders_of", "rests"]
 
 
 class Item:
@@ -66,3 +75,8 @@ def orders_of(intent: Intent) -> tuple[AddOrder, ...]:
         return intent.orders
     assert isinstance(intent, AddOrder)
     return (intent,)
+
+
+def rests(order: AddOrder) -> bool:
+    """Whether ``order`` can rest on the book (and so may need a cancel): not IOC, not market."""
+    return order.order_type is not OrderType.MARKET and order.time_in_force is not TimeInForce.IOC

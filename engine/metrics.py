@@ -69,6 +69,7 @@ class MetricsSnapshot:
     queue_depths: Mapping[str, int]
     queued: int
     inflight: int
+    inflight_cap: int  # requests allowed on the wire now (lowered after EService:Throttled)
     open_orders: Mapping[str, int]
     outcomes: Mapping[str, int]
     requests: Mapping[str, int]

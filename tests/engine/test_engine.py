@@ -219,6 +219,28 @@ def test_amend_waits_for_the_add_ack_and_uses_age_priced_cost() -> None:
     run(body)
 
 
+def test_the_cancel_reserve_is_held_only_for_orders_that_can_rest() -> None:
+    """IOC adds leave nothing to cancel: they may fill the counter to its max.  One resting
+    order needs one dearest cancel (8 units) held back; two or more, the full 10%."""
+
+    async def body(e: Engine, v: ScriptedVenue, c: VirtualClock) -> None:
+        ioc = await asyncio.gather(*(e.submit(add(time_in_force="ioc")) for _ in range(300)))
+        assert all(o.status is Status.ACCEPTED for o in ioc)
+        top = max(d.level + d.cost for d in e.trace if d.action == "send")
+        assert top == pytest.approx(125)  # no reserve held: the whole capacity used
+        e.resync_trading("XBT/USD", 114.0)
+        e.trace.clear()
+        t0 = c.now()
+        resting = await asyncio.gather(*(e.submit(add(50000.0 + i)) for i in range(3)))
+        assert all(o.status is Status.ACCEPTED for o in resting)
+        first, second, third = (d for d in e.trace if d.action == "send")
+        assert (first.time, first.level) == (t0, 114.0)  # fits under 125 - 8 at once
+        assert second.level + second.cost <= 125 * 0.9 + 1e-9  # two orders: the full 12.5
+        assert third.level + third.cost <= 125 * 0.9 + 1e-9
+
+    run(body)
+
+
 def test_cancel_reserve_lets_cancels_out_while_adds_saturate() -> None:
     async def body(e: Engine, v: ScriptedVenue, c: VirtualClock) -> None:
         first = await e.submit(add())
@@ -307,8 +329,9 @@ def test_unexpected_rate_limit_saturates_and_retries_once() -> None:
         t0 = c.now()
         o = await e.submit(add())
         assert o.status is Status.ACCEPTED and o.attempts == 2
-        # after the refusal the counter was set to its max: the retry waited for decay
-        assert o.done_at - t0 >= (125 - 125 * 0.9 + 1) / 2.34 - 1e-6
+        # after the refusal the counter was set to its max: the retry waited for decay of
+        # its cost plus the reserve for the one order it places (a brand-new cancel: 8)
+        assert o.done_at - t0 >= (8 + 1) / 2.34 - 1e-6
         assert e.errors["EOrder:Rate limit exceeded"] == 1
 
         v.script = lambda ep, p: {"error": ["EOrder:Rate limit exceeded"], "result": {}}
@@ -349,6 +372,36 @@ def test_lockout_stops_everything_and_resolves_pending() -> None:
         with pytest.raises(EngineLocked):
             e.submit(add())
         assert e.metrics().locked
+
+    run(body)
+
+
+@pytest.mark.parametrize("error", ["EAPI:Invalid key", "EAPI:Invalid signature"])
+def test_a_refused_key_stops_everything_like_a_lockout(error: str) -> None:
+    async def body(e: Engine, v: ScriptedVenue, c: VirtualClock) -> None:
+        v.script = lambda ep, p: {"error": [error], "result": {}}
+        hs = [e.submit(add(50000.0 + i)) for i in range(20)]
+        outs = await asyncio.gather(*hs)
+        assert all(o.status is Status.FAILED for o in outs)
+        assert len(v.log) <= e.settings.max_inflight  # what was on the wire, nothing after
+        with pytest.raises(EngineLocked, match=error):
+            e.submit(add())
+        assert e.metrics().locked
+
+    run(body)
+
+
+def test_permission_denied_rejects_one_intent_only() -> None:
+    """A key may lack one permission (say, queries) and still trade."""
+
+    async def body(e: Engine, v: ScriptedVenue, c: VirtualClock) -> None:
+        v.script = lambda ep, p: (
+            {"error": ["EGeneral:Permission denied"], "result": {}} if ep == "Balance" else None
+        )
+        ob = await e.submit(QueryBalance())
+        assert ob.status is Status.REJECTED and ob.error == "EGeneral:Permission denied"
+        assert (await e.submit(add())).status is Status.ACCEPTED
+        assert not e.metrics().locked
 
     run(body)
 

@@ -273,3 +273,38 @@ def test_coalescing_saves_requests() -> None:
     assert statuses.count(Status.COALESCED) == 100  # 50 adds + their 50 cancels
     assert run.exchange.stats.requests.get("CancelOrder", 0) == 0
     assert sum(run.engine.requests.values()) == 150
+
+
+@settings(deadline=None, max_examples=25)
+@given(
+    n=st.integers(10, 60),
+    max_concurrent=st.integers(1, 8),
+    latency=st.sampled_from([0.01, 0.05, 0.1]),
+    busy=st.floats(0.0, 1.0),
+)
+def test_throttled_key_backs_off_and_every_add_gets_through(
+    n: int, max_concurrent: int, latency: float, busy: float
+) -> None:
+    """The exchange throttles past ``max_concurrent`` requests in processing (each for up
+    to a round trip): the engine halves its in-flight cap on each EService:Throttled and
+    retries after the pause, so every add is accepted, with fewer throttles than adds."""
+    clock = VirtualClock()
+    exchange = SimulatedKraken(tier="pro", processing_time=busy * 2 * latency,
+                               max_concurrent=max_concurrent, seed=n)
+    venue = SimulatedVenue(exchange, clock, latency=latency)
+
+    async def main() -> list[Outcome]:
+        async with Engine(venue, tier="pro", clock=clock, limits=LimiterSettings.exact()) as e:
+            mid = Decimal(exchange.price("XBT/USD")).quantize(TICK["XBT/USD"])
+            hs = [e.submit(AddOrder("XBT/USD", "buy", VOLUME["XBT/USD"], mid - 100 - i,
+                                    post_only=True)) for i in range(n)]
+            outs = await asyncio.gather(*hs)
+            assert 1 <= e.metrics().inflight_cap <= e.settings.max_inflight
+            return outs
+
+    outs = clock.run(main())
+    assert [o.status for o in outs] == [Status.ACCEPTED] * n
+    throttled = exchange.stats.errors.get("EService:Throttled", 0)
+    assert throttled < n
+    if max_concurrent >= EngineSettings().max_inflight:
+        assert throttled == 0
