@@ -19,6 +19,7 @@ from limiters.errors import (
     LimiterError,
     UnknownEndpoint,
     UnknownTier,
+    UnknownTransaction,
     check_amount,
 )
 from limiters.limiter import Counter
@@ -69,6 +70,7 @@ __all__ = [
     "Transaction",
     "UnknownEndpoint",
     "UnknownTier",
+    "UnknownTransaction",
     "add_batch_penalty",
     "add_penalty",
     "api_cost",

@@ -116,14 +116,10 @@ class CounterSpec:
     # -- pure arithmetic ----------------------------------------------------------------
 
     def _time(self, state: CounterState, now: float) -> float:
-        # any sign of time is fine; NaN, infinities, bools and non-numbers are refused
-        if now.__class__ is float and -_HUGE < now < _HUGE:  # the hot path: a finite float
+        # clock readings are >= 0; NaN, infinities, negatives, bools, non-numbers are refused
+        if now.__class__ is float and 0.0 <= now < _HUGE:  # the hot path: a finite float
             return now if now > state.time else state.time
-        if isinstance(now, bool) or not isinstance(now, int | float):
-            raise InvalidAmount("now", now, "a real number")
-        if not math.isfinite(now):
-            raise InvalidAmount("now", now, "finite")
-        t = float(now)
+        t = check_amount("now", now)
         return t if t > state.time else state.time
 
     def _decayed(self, state: CounterState, now: float) -> tuple[float, float]:

@@ -17,6 +17,7 @@ __all__ = [
     "LimiterError",
     "UnknownEndpoint",
     "UnknownTier",
+    "UnknownTransaction",
     "check_amount",
     "non_negative",
 ]
@@ -62,6 +63,14 @@ class UnknownEndpoint(LimiterError):
     def __init__(self, name: str) -> None:
         self.endpoint = name
         super().__init__(f"unknown endpoint {name!r}: it has no entry in the cost table")
+
+
+class UnknownTransaction(LimiterError):
+    """A transaction name with no penalty table (the tables: amend, edit, cancel)."""
+
+    def __init__(self, name: object, known: tuple[str, ...]) -> None:
+        self.transaction = name
+        super().__init__(f"unknown transaction {name!r}; expected one of: {', '.join(known)}")
 
 
 def check_amount(name: str, value: float, *, positive: bool = False) -> float:

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from limiters.errors import InvalidAmount, check_amount
+from limiters.errors import InvalidAmount, UnknownTransaction, check_amount
 
 __all__ = [
     "AGE_EDGES",
@@ -81,13 +81,27 @@ PENALTIES: dict[Transaction, AgePenalty] = {
     Transaction.CANCEL: AgePenalty(fixed=0, by_age=(8, 6, 5, 4, 2, 1, 0)),
 }
 
+_BY_NAME: dict[str, AgePenalty] = {str(t): p for t, p in PENALTIES.items()}
+
 #: AddOrder: a fixed +1, no age part.
 ADD_PENALTY = 1
 
 
+def _table(transaction: Transaction | str) -> AgePenalty:
+    # a StrEnum member hashes and compares as its value: "cancel" finds Transaction.CANCEL
+    table = _BY_NAME.get(transaction)
+    if table is None:
+        raise UnknownTransaction(transaction, tuple(Transaction))
+    return table
+
+
 def penalty(transaction: Transaction | str, age: float) -> int:
-    """Penalty (counter units) of an amend, edit or cancel of an order ``age`` seconds old."""
-    return PENALTIES[Transaction(transaction)].at(age)
+    """Penalty (counter units) of an amend, edit or cancel of an order ``age`` seconds old.
+
+    Raises :class:`UnknownTransaction` for another name, :class:`InvalidAmount` for a
+    NaN, infinite or negative age.
+    """
+    return _table(transaction).at(age)
 
 
 def add_penalty() -> int:
@@ -115,7 +129,7 @@ def next_cheaper_age(transaction: Transaction | str, age: float) -> float | None
     ``None`` when no later age is cheaper.  Used by non-urgent cancels that may wait for
     the next bucket rather than pay the expensive one.
     """
-    table = PENALTIES[Transaction(transaction)]
+    table = _table(transaction)
     now_cost = table.at(age)
     for edge in AGE_EDGES:
         if edge > age and table.at(edge) < now_cost:

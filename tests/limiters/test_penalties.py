@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from limiters.errors import InvalidAmount
+from limiters.errors import InvalidAmount, UnknownTransaction
 from limiters.penalties import (
     AGE_EDGES,
     BATCH_ADD_MAX,
@@ -101,10 +101,16 @@ def test_bad_ages_are_refused_naming_age(transaction: Transaction, age: object) 
         next_cheaper_age(transaction, age)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("transaction", ["add", "Amend", "", "cancel_all"])
-def test_unknown_transaction_is_a_value_error(transaction: str) -> None:
-    with pytest.raises(ValueError, match=repr(transaction)):
+@pytest.mark.parametrize("transaction", ["add", "Amend", "", "cancel_all", "frob"])
+def test_unknown_transaction_is_a_typed_error_naming_it(transaction: str) -> None:
+    with pytest.raises(UnknownTransaction, match=f"unknown transaction {transaction!r}"):
         penalty(transaction, 1.0)
+    with pytest.raises(UnknownTransaction, match="expected one of: amend, edit, cancel"):
+        next_cheaper_age(transaction, 1.0)
+
+
+def test_transaction_names_and_members_are_both_accepted() -> None:
+    assert penalty("cancel", 0.0) == penalty(Transaction.CANCEL, 0.0) == 8
 
 
 @pytest.mark.parametrize("n", range(BATCH_ADD_MIN, BATCH_ADD_MAX + 1))
