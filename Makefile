@@ -26,7 +26,7 @@ $(VENV)/.bench-installed: pyproject.toml $(STAMP)
 	touch $@
 
 bench: $(VENV)/.bench-installed
-	$(BIN)/orderpace bench
+	$(BIN)/orderpace bench --out benchmarks/results
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -2,9 +2,15 @@
 
 Found by :mod:`engine.cli` through its ``PROVIDERS`` table (this module's ``COMMAND``).
 Writes ``latest.json``, ``latest.md`` and ``latest.png`` to ``--out`` (default
-``benchmarks/results`` beside this file), prints the markdown (or, with ``--json``, the
-whole result as one JSON object on the last line), and exits 0: targets are reported,
-never asserted.
+``benchmarks/results`` under the current directory: in a checkout of the repository,
+where ``make bench`` runs, that is the committed ``benchmarks/results/``), prints the
+markdown (or, with ``--json``, the whole result as one JSON object on the last line), and
+exits 0: targets are reported, never asserted.
+
+The output directory is created and checked before the suite runs: one that cannot be
+created or written is a usage error (exit 2, one line on stderr), as is a missing
+``aiolimiter`` (the ``bench`` extra: ``pip install 'orderpace[bench]'``).  The chart needs
+the ``report`` extra (matplotlib) and is skipped, with a note, without it.
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli import Subcommand
+from engine import cli_types
+from engine.cli import Subcommand, UsageError
 
 __all__ = ["COMMAND", "DEFAULT_OUT"]
 
-#: Where results go by default: ``benchmarks/results``.
-DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+#: Where results go by default: ``benchmarks/results``, relative to the current directory.
+DEFAULT_OUT = Path("benchmarks") / "results"
+
+_EXTRA_HINT = "install the bench extra: pip install 'orderpace[bench]'"
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
@@ -28,10 +37,10 @@ def _configure(p: argparse.ArgumentParser) -> None:
                    help="a small version (one seed, one simulated minute per cell): < 60 s")
     p.add_argument("--json", action="store_true",
                    help="print the whole result as one JSON object (the last line)")
-    p.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
-                   help="directory for latest.json, latest.md, latest.png "
-                        "(default benchmarks/results)")
-    p.add_argument("--jobs", type=int, metavar="N", default=None,
+    p.add_argument("--out", metavar="DIR", type=cli_types.output_directory, default=None,
+                   help="directory for latest.json, latest.md, latest.png, created if missing "
+                        f"(default {DEFAULT_OUT.as_posix()} under the current directory)")
+    p.add_argument("--jobs", type=cli_types.positive_int, metavar="N", default=None,
                    help="worker processes for the workload cells (default: up to 2)")
 
 
@@ -52,17 +61,34 @@ def _progress(done: int, total: int, cell: dict[str, Any]) -> None:
     sys.stderr.flush()
 
 
-def _run(args: argparse.Namespace) -> int:
-    from benchmarks.report import write_results
-    from benchmarks.suite import SuiteConfig, run_suite
+def _out_dir(args: argparse.Namespace) -> Path:
+    """``--out``, or the default directory created and checked now (before the run)."""
+    if args.out is not None:
+        return Path(args.out)
+    try:
+        return cli_types.make_directory(DEFAULT_OUT)
+    except cli_types.BadOutputDirectory as e:
+        raise UsageError(f"{e} (the default results directory; choose one with --out)") from None
 
-    if args.jobs is not None and args.jobs < 1:
-        print("orderpace bench: error: --jobs must be >= 1", file=sys.stderr)
-        return 2
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        from benchmarks.report import write_results
+        from benchmarks.suite import SuiteConfig, run_suite
+    except ModuleNotFoundError as e:
+        if e.name is None or e.name.split(".")[0] != "aiolimiter":
+            raise
+        raise UsageError(f"the bench suite needs aiolimiter; {_EXTRA_HINT}") from None
+    out_dir = _out_dir(args)
     cfg = SuiteConfig.for_mode(args.quick, args.jobs)
     data = run_suite(cfg, progress=_progress if sys.stderr.isatty() else None,
                      command=_command_line(args))
-    written = write_results(data, args.out)
+    try:
+        written = write_results(data, out_dir)
+    except OSError as e:  # checked before the run; e.g. the disk filled up since
+        print(f"orderpace bench: error: cannot write the results to {out_dir}: {e}",
+              file=sys.stderr)
+        return 1
     out = sys.stderr if args.json else sys.stdout
     print(f"results written to {written.directory}: {', '.join(written.files)}", file=out)
     if written.chart_skipped:

@@ -62,6 +62,7 @@ __all__ = [
     "DEFAULT_LATENCY",
     "DEFAULT_PAIRS",
     "DEFAULT_STRATEGY",
+    "MAX_DURATION",
     "BacktestConfig",
     "BacktestError",
     "BacktestResult",
@@ -79,6 +80,9 @@ DEFAULT_DECAY_STEP = 2.0
 #: One-way network delay: 50 ms plus up to 20 ms of jitter.
 DEFAULT_LATENCY = 0.05
 DEFAULT_JITTER = 0.02
+#: Longest run accepted: 30 days of simulated time (s).  Longer runs are refused up front:
+#: they would take hours of wall time and their samples would be hours apart.
+MAX_DURATION = 30 * 86_400.0
 #: Most simulated seconds the engine may take to drain after the strategy stops.
 DEFAULT_DRAIN_TIMEOUT = 300.0
 #: Samples of counter levels and queue depths over a run (for means and charts).
@@ -104,7 +108,13 @@ def _pairs(value: Iterable[str] | str) -> tuple[str, ...]:
 
 @attrs.frozen(slots=True)
 class BacktestConfig:
-    """What to run.  Times in seconds; ``settings`` are the strategy's ``key=value`` texts."""
+    """What to run.  Times in seconds; ``settings`` are the strategy's ``key=value`` texts.
+
+    ``duration`` is ``0 < duration <= MAX_DURATION`` (30 days).  ``record`` keeps every
+    request and a time series for :mod:`engine.report`; ``log_decisions`` makes the engine
+    emit a structlog ``debug`` event ``decision`` per scheduling decision (what ``-vv``
+    turns on).
+    """
 
     strategy: str = DEFAULT_STRATEGY
     tier: Tier = attrs.field(default=Tier.INTERMEDIATE, converter=_tier)
@@ -117,6 +127,7 @@ class BacktestConfig:
     jitter: float = DEFAULT_JITTER
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
     record: bool = False
+    log_decisions: bool = False
     markets: Markets = DEFAULT_MARKETS
 
     def __attrs_post_init__(self) -> None:
@@ -129,6 +140,11 @@ class BacktestConfig:
                     f"{name} must be {'> 0' if name == 'duration' else '>= 0'} seconds, "
                     f"got {v!r}"
                 )
+        if self.duration > MAX_DURATION:
+            raise BacktestError(
+                f"duration must be at most {MAX_DURATION:,.0f} seconds (30 days) of simulated "
+                f"time, got {self.duration!r}"
+            )
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise BacktestError(f"seed must be an integer, got {self.seed!r}")
         if not self.pairs:
@@ -167,8 +183,9 @@ class Sample:
 @attrs.frozen(slots=True)
 class RequestRecord:
     """One request the engine sent: ``time`` (s), ``pair``, ``action``, ``cost`` (units
-    charged by the engine's model), the model's counter level before and after, and how
-    its intent ended (``outcome`` status and the exchange's ``error``, if any)."""
+    charged by the engine's model at send time -- its estimate, not the exchange's charge),
+    the model's counter level before and after, and how its intent ended (``outcome``
+    status and the exchange's ``error``, if any)."""
 
     time: float
     pair: str
@@ -258,7 +275,8 @@ class _Run:
         engine = Engine(
             self.venue, tier=cfg.tier, clock=self.clock,
             limits=LimiterSettings.matching(cfg.decay_step, cfg.jitter),
-            settings=EngineSettings(trace=cfg.record), markets=self.markets,
+            settings=EngineSettings(trace=cfg.record, log_decisions=cfg.log_decisions),
+            markets=self.markets,
         )
         self.engine = engine
         async with engine:

@@ -7,12 +7,18 @@ own modules, listed in :data:`PROVIDERS`: such a module defines ``COMMAND = Subc
 and is imported when the parser is built.  Until it exists, its subcommand answers
 "not available yet" with exit code 2.
 
-Exit codes: 0 success; 1 the run itself failed (a strategy raised); 2 bad usage (unknown
-strategy, bad ``--set``, bad pair, duration or tier) or a subcommand not available yet;
-130 interrupted; 141 output pipe closed (``| head``).  ``backtest --report DIR`` without
-the ``report`` extra (matplotlib) writes ``summary.json`` and ``requests.csv``, says on
-stderr how to install the extra for the charts, and still exits 0: the run and its data
-are complete.
+Exit codes: 0 success; 1 the run itself failed (a strategy raised, or the report could
+not be written after all); 2 bad usage (unknown strategy, bad ``--set``, bad pair, duration
+or tier, a ``--report`` directory that cannot be created or written, checked before the
+run) or a subcommand not available yet; 130 interrupted; 141 output pipe closed
+(``| head``).  Usage errors are one line on stderr, ``orderpace CMD: error: ...``.
+``backtest --report DIR`` without the ``report`` extra (matplotlib) writes
+``summary.json`` and ``requests.csv``, says on stderr how to install the extra for the
+charts, and still exits 0: the run and its data are complete.
+
+``-v`` (warnings) and ``-vv`` (debug) go before or after the subcommand (the counts add
+up); at debug level ``backtest`` also logs the engine's per-decision events
+(``EngineSettings.log_decisions``).
 """
 
 from __future__ import annotations
@@ -111,6 +117,10 @@ def _commands() -> list[Subcommand]:
 # -- the parser -------------------------------------------------------------------------
 
 
+_VERBOSE_HELP = ("log engine warnings (-v) or everything (-vv: debug, with backtest's "
+                 "per-decision events) to stderr")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``orderpace`` parser with every known subcommand."""
     parser = argparse.ArgumentParser(
@@ -118,11 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Rate-limit-aware order execution engine for Kraken: backtests, "
                     "live runs, the simulated exchange and the bench suite.",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="log engine warnings (-v) or everything (-vv) to stderr")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=_VERBOSE_HELP)
+    # -v after the subcommand too: counted apart (a subparser's defaults would overwrite the
+    # main parser's count) and added up in main()
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("-v", "--verbose", dest="sub_verbose", action="count", default=0,
+                       help=_VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command_name", metavar="COMMAND", required=True)
     for cmd in _commands():
-        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help, parents=[after])
         cmd.configure(p)
         p.set_defaults(command=cmd)
     return parser
@@ -144,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "accepts_any_arguments", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.verbose += getattr(args, "sub_verbose", 0)  # before and after the subcommand
     _configure_logging(args.verbose)
     command: Subcommand = args.command
     try:
@@ -160,18 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
 
 
-# -- argument types ---------------------------------------------------------------------
-
-
-
-
-
-
 # -- backtest ---------------------------------------------------------------------------
 
 
 def _configure_backtest(p: argparse.ArgumentParser) -> None:
-    from engine.backtest import DEFAULT_DURATION, DEFAULT_PAIRS, DEFAULT_STRATEGY
+    from engine.backtest import DEFAULT_DURATION, DEFAULT_PAIRS, DEFAULT_STRATEGY, MAX_DURATION
 
     p.add_argument("--strategy", default=DEFAULT_STRATEGY, metavar="NAME",
                    help=f"strategy to run (default {DEFAULT_STRATEGY}; "
@@ -183,13 +191,15 @@ def _configure_backtest(p: argparse.ArgumentParser) -> None:
                    help=f"pairs to trade (default {','.join(DEFAULT_PAIRS)})")
     p.add_argument("--duration", type=cli_types.seconds, default=DEFAULT_DURATION,
                    metavar="SECONDS",
-                   help=f"simulated seconds to run (default {DEFAULT_DURATION:g})")
+                   help=f"simulated seconds to run (default {DEFAULT_DURATION:g}, "
+                        f"at most {MAX_DURATION:.0f}: 30 days)")
     p.add_argument("--seed", type=cli_types.seed, default=1, metavar="N",
                    help="random seed: prices, latency, strategy (default 1)")
     p.add_argument("--set", dest="settings", action="append", type=cli_types.assignment, default=[],
                    metavar="KEY=VALUE", help="set a strategy parameter (repeatable)")
-    p.add_argument("--report", metavar="DIR",
-                   help="write summary.json, requests.csv and charts (PNG) to DIR")
+    p.add_argument("--report", metavar="DIR", type=cli_types.output_directory,
+                   help="write summary.json, requests.csv and charts (PNG) to DIR "
+                        "(created if missing; checked before the run)")
     p.add_argument("--json", action="store_true",
                    help="print the summary as one JSON object (the last line)")
 
@@ -238,6 +248,7 @@ def _run_backtest(args: argparse.Namespace) -> int:
         config = BacktestConfig(
             strategy=args.strategy, tier=args.tier, pairs=args.pairs, duration=args.duration,
             seed=args.seed, settings=tuple(args.settings), record=args.report is not None,
+            log_decisions=args.verbose >= 2,
         )
     except BacktestError as e:
         raise UsageError(str(e)) from None
@@ -255,7 +266,12 @@ def _run_backtest(args: argparse.Namespace) -> int:
     if args.report is not None:
         from engine.report import write_report
 
-        written = write_report(result, args.report)
+        try:
+            written = write_report(result, args.report)
+        except OSError as e:  # checked before the run; e.g. the disk filled up since
+            print(f"{PROG} backtest: error: cannot write the report to {args.report}: {e}",
+                  file=sys.stderr)
+            return 1
         out = sys.stderr if args.json else sys.stdout  # the JSON line stays the last line
         print(f"report written to {written.directory}: {', '.join(written.files)}", file=out)
         if written.charts_skipped:

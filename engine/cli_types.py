@@ -3,14 +3,32 @@
 Each converts one argument's text or raises :class:`argparse.ArgumentTypeError` naming what
 was expected, so argparse reports ``orderpace <command>: error: argument --x: expected ...``
 and exits with code 2.
+
+:func:`output_directory` is the one with a side effect: it creates the directory (so that a
+run that would write there fails at once, not after the work is done);
+:func:`make_directory` is the same check for a path that is not a command-line argument.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import tempfile
+from pathlib import Path
 
-__all__ = ["assignment", "non_negative", "pairs", "port", "seconds", "seed"]
+__all__ = [
+    "BadOutputDirectory",
+    "assignment",
+    "make_directory",
+    "non_negative",
+    "output_directory",
+    "pairs",
+    "port",
+    "positive_int",
+    "seconds",
+    "seed",
+]
 
 
 def seconds(text: str) -> float:
@@ -68,3 +86,52 @@ def port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port in 0..65535, got {text!r}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+class BadOutputDirectory(ValueError):
+    """A directory that cannot hold a command's output files: the message says why."""
+
+
+def make_directory(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a :class:`Path`, created with its parents if missing, after checking that
+    it is a directory a file can be written to (by creating and removing one).
+
+    Raises :class:`BadOutputDirectory` naming the path and the reason otherwise.
+    """
+    p = Path(path)
+    shown = str(p)
+    if p.exists() and not p.is_dir():
+        raise BadOutputDirectory(f"{shown!r} exists and is not a directory")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BadOutputDirectory(
+            f"cannot create directory {shown!r}: {e.strerror or e}") from None
+    try:
+        with tempfile.TemporaryFile(dir=p, prefix=".orderpace-write-check-"):
+            pass
+    except OSError as e:
+        raise BadOutputDirectory(
+            f"cannot write to directory {shown!r}: {e.strerror or e}") from None
+    return p
+
+
+def output_directory(text: str) -> Path:
+    """A directory for output files, created if missing (see :func:`make_directory`)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a directory, got ''")
+    try:
+        return make_directory(text)
+    except BadOutputDirectory as e:
+        raise argparse.ArgumentTypeError(str(e)) from None

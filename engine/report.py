@@ -2,9 +2,22 @@
 
 * ``summary.json``: the run's :class:`~engine.summary.Summary` (pretty-printed) plus the
   run's settings;
-* ``requests.csv``: every request the engine sent -- ``time`` (s), ``pair``, ``action``,
-  ``cost`` (counter units), the engine model's counter level ``level_before`` and
-  ``level_after``, and how the intent ended (``outcome``, ``error``);
+* ``requests.csv``: one row per request the engine sent, in send order:
+
+  - ``time``: when it left the engine (simulated seconds);
+  - ``pair``, ``action`` (the scheduler's transaction kind: add, amend, cancel, ...);
+  - ``engine_cost``, ``engine_level_before``, ``engine_level_after``: **the engine's own
+    view at send time** -- the units its rate model charged (for orders, the penalty
+    for the order's age as the engine measures it, from the acknowledgement) and its
+    model's counter level before and after that charge.  These are estimates, not what
+    the exchange charged: the exchange sees the request one network delay later, ages
+    orders from its own clock and releases decay in steps, so its figures differ (the
+    engine's penalty is an upper bound of the exchange's: it ages orders from their
+    acknowledgement).  The exchange's own figures are in
+    ``summary.json`` (``counters``, ``budget_utilization``, ``errors``) and in the
+    ``trading_counter.png`` / ``api_counter.png`` charts;
+  - ``outcome``, ``error``: how the request's intent ended and the exchange's error
+    string, if any (a retried intent's rows all show its final outcome);
 * charts (PNG), when the optional ``report`` extra is installed (``pip install
   'orderpace[report]'``, matplotlib):
 
@@ -30,7 +43,11 @@ import attrs
 
 from engine.backtest import BacktestResult
 
-__all__ = ["CHARTS", "ReportFiles", "write_report"]
+__all__ = ["CHARTS", "REQUEST_COLUMNS", "ReportFiles", "write_report"]
+
+#: The columns of ``requests.csv`` (the ``engine_`` ones are the engine's estimates).
+REQUEST_COLUMNS = ("time", "pair", "action", "engine_cost", "engine_level_before",
+                   "engine_level_after", "outcome", "error")
 
 #: The chart files, in the order they are written.
 CHARTS = ("trading_counter.png", "api_counter.png", "queue_depth.png", "queue_wait.png")
@@ -52,7 +69,11 @@ class ReportFiles:
 
 
 def write_report(result: BacktestResult, directory: str | os.PathLike[str]) -> ReportFiles:
-    """Write the report files of ``result`` into ``directory`` (created if missing)."""
+    """Write the report files of ``result`` into ``directory`` (created if missing).
+
+    Raises :class:`OSError` when a file cannot be written; the command line checks the
+    directory before the run (:func:`engine.cli_types.output_directory`).
+    """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     files = [_write_summary(result, out), _write_requests(result, out)]
@@ -79,8 +100,7 @@ def _write_summary(result: BacktestResult, out: Path) -> str:
 def _write_requests(result: BacktestResult, out: Path) -> str:
     with open(out / "requests.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["time", "pair", "action", "cost", "level_before", "level_after",
-                    "outcome", "error"])
+        w.writerow(REQUEST_COLUMNS)
         for r in result.requests:
             w.writerow([f"{r.time:.6f}", r.pair, r.action, f"{r.cost:g}",
                         f"{r.level_before:.4f}", f"{r.level_after:.4f}", r.outcome,

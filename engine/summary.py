@@ -3,8 +3,10 @@
 Figures and their sources:
 
 * ``intents``: intents the strategy submitted; ``sent``: those that reached the wire at
-  least once; ``outcomes``: terminal status -> count; ``unresolved``: intents without a
-  terminal outcome at the end (0 in a healthy run).
+  least once; ``outcomes``: terminal status -> count, always all five statuses in this
+  order -- ``accepted``, ``rejected``, ``expired``, ``coalesced``, ``failed`` -- zeros
+  included; ``unresolved``: intents without a terminal outcome at the end (0 in a healthy
+  run).
 * ``requests``: requests the simulated exchange received, by endpoint; ``errors``: every
   error string it replied, by string; ``rate_limit_errors``: the sum of those that are
   rate-limit errors (``engine.kraken_errors.RATE_LIMIT_ERRORS``, Throttled included).
@@ -28,9 +30,9 @@ from typing import Any
 
 import attrs
 
-from engine.outcomes import Handle, Outcome
+from engine.outcomes import Handle, Outcome, Status
 
-__all__ = ["Summary", "percentile"]
+__all__ = ["OutcomeTally", "Summary", "all_outcomes", "jsonable", "percentile"]
 
 
 class OutcomeTally:
@@ -85,6 +87,15 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return float(values[lo] + (values[hi] - values[lo]) * frac)
 
 
+def all_outcomes(counts: Mapping[str, int]) -> dict[str, int]:
+    """``counts`` by terminal status with every :class:`~engine.outcomes.Status`, in the
+    enum's order (accepted, rejected, expired, coalesced, failed), 0 where none; a key
+    that is no status is kept after them."""
+    out = {s.value: int(counts.get(s.value, 0)) for s in Status}
+    out.update((k, int(v)) for k, v in counts.items() if k not in out)
+    return out
+
+
 def _r(x: float | None, digits: int = 4) -> float | None:
     return None if x is None else round(x, digits)
 
@@ -97,11 +108,11 @@ class Summary:
     tier: str
     pairs: tuple[str, ...]
     seed: int
-    duration: float
+    duration: float | None  # simulated (backtest) or configured (live) seconds; None: open-ended
     params: Mapping[str, Any]
     intents: int
     sent: int
-    outcomes: Mapping[str, int]
+    outcomes: Mapping[str, int] = attrs.field(converter=all_outcomes)
     unresolved: int
     requests: Mapping[str, int]
     errors: Mapping[str, int]
@@ -163,8 +174,8 @@ class Summary:
             rows.append(("params", ", ".join(f"{k}={v}" for k, v in self.params.items())))
         rows.append(("intents", f"{self.intents:,} submitted, {self.sent:,} sent"
                      + (f", {self.unresolved} UNRESOLVED" if self.unresolved else "")))
-        rows.append(("outcomes", ", ".join(f"{k} {v:,}" for k, v in self.outcomes.items())
-                     or "none"))
+        rows.append(("outcomes", ", ".join(f"{k} {v:,}" for k, v in self.outcomes.items()
+                                           if v) or "none"))
         rows.append(("requests", ", ".join(f"{k} {v:,}" for k, v in self.requests.items())
                      or "none"))
         rows.append(("rate-limit errors", f"{self.rate_limit_errors}"))

@@ -12,6 +12,8 @@ The context is the strategy's only handle on the engine and the clock.  It gives
 * ``params`` (validated), ``markets`` (the run's pairs and their order-size rules),
   ``rng`` (seeded: a run is deterministic for its seed), ``end`` (when the run stops,
   seconds on the clock, or None when open-ended);
+* ``metrics()``: the engine's :class:`~engine.metrics.MetricsSnapshot` now -- its model's
+  counter levels (units), queue depths, requests in flight, open orders, outcome counts;
 * ``report(key, value)``: figures the strategy wants in the run's summary (e.g. a TWAP's
   shortfall).
 
@@ -42,6 +44,7 @@ from engine.intents import (
     TimeInForce,
 )
 from engine.markets import Market, Markets
+from engine.metrics import MetricsSnapshot
 from engine.outcomes import Handle, Outcome, Status
 
 if TYPE_CHECKING:
@@ -152,6 +155,13 @@ class StrategyContext(Generic[P]):
     def mid(self, pair: str) -> Decimal | None:
         """The last price seen for ``pair`` (quote units), None before the first."""
         return self._mids.get(pair)
+
+    def metrics(self) -> MetricsSnapshot:
+        """The engine's :class:`~engine.metrics.MetricsSnapshot` at this moment: counter
+        levels as its model estimates them (units), queue depths and in-flight requests
+        (intents), open orders per pair, outcome and request counts.  Read-only, cheap
+        enough to call on every tick."""
+        return self._engine.metrics()
 
     def open_orders(self, pair: str | None = None) -> list[OrderView]:
         """The strategy's live orders (pending or resting), oldest first."""

@@ -25,11 +25,17 @@ Logs (structlog) go to stderr: human-readable on a terminal, JSON lines otherwis
 adds debug events.  The summary goes to stdout: a table, or with ``--json`` one JSON
 object on the last line with the backtest's keys plus ``"live"``.
 
+Pairs are any the exchange's ``AssetPairs`` lists, named ``BASE/QUOTE`` (``XBT/EUR``);
+``--base-url`` must be ``http(s)://host[:port]``.  Both are checked before anything is
+sent; the key is checked with one private call (OpenOrders) before the strategy starts.
+
 Ctrl-C (SIGINT) or SIGTERM stops the run cleanly: no new intents, open orders cancelled
 (``--on-exit cancel``, the default) or left on the book (``leave``), every handle resolved,
-then the summary.  A second Ctrl-C aborts the shutdown.  Exit codes: 0 done (or an
-open-ended run stopped by a signal), 1 the strategy failed or the run could not proceed,
-2 bad usage or missing credentials, 130 a run with ``--duration`` stopped early.
+then the summary.  A second Ctrl-C aborts the shutdown.  Exit codes: 0 done; 1 the strategy
+failed, the exchange refused the API key (wrong key or secret, missing permission, lockout;
+the error names Kraken's reply) or the run could not proceed; 2 bad usage (a malformed
+pair or base URL, bad settings) or missing credentials; 130 stopped by Ctrl-C (SIGINT),
+143 by SIGTERM -- with or without ``--duration``.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ import logging
 import signal
 import sys
 
+import attrs
+
 from engine import cli_types
 from engine.cli import Subcommand, UsageError
 from engine.live.credentials import Credentials, CredentialsError
@@ -53,10 +61,17 @@ __all__ = ["COMMAND", "configure", "load_credentials", "run"]
 
 _PROG = "orderpace live"
 _DEFAULT_PAIRS = ("XBT/USD", "ETH/USD")
+#: The exit status of a run stopped by signal ``n`` (the shell's convention: 130 for SIGINT).
+_SIGNAL_EXIT = 128
 
 
+@attrs.define(slots=True)
+class _Ended:
+    """How :func:`_run_until_signal` ended: the result (None: aborted by a second signal)
+    and the first signal received, if any."""
 
-
+    result: LiveResult | None
+    signum: int | None = None
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -134,15 +149,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"{_PROG}: trading LIVE on {DEFAULT_BASE_URL} with key {credentials.key_prefix} "
               "(Ctrl-C stops and cancels open orders)", file=sys.stderr, flush=True)
     try:
-        result = asyncio.run(_run_until_signal(config, credentials))
+        ended = asyncio.run(_run_until_signal(config, credentials))
     except (StrategyError, ParameterError) as e:
         raise UsageError(str(e)) from None
     except LiveError as e:
         print(f"{_PROG}: error: {e}", file=sys.stderr)
         return 1
+    result = ended.result
     if result is None:
         print(f"{_PROG}: aborted", file=sys.stderr)
-        return 130
+        return _signal_exit(ended.signum)
     summary = result.summary
     if args.json:
         print(_json_line(result))
@@ -151,24 +167,31 @@ def run(args: argparse.Namespace) -> int:
     if summary.failure:
         print(f"{_PROG}: the run failed: {summary.failure}", file=sys.stderr)
         return 1
-    if result.interrupted and config.duration is not None:
-        return 130
+    if result.interrupted:
+        return _signal_exit(ended.signum)
     return 0
+
+
+def _signal_exit(signum: int | None) -> int:
+    """The exit status of a run stopped by ``signum`` (None, a stop from elsewhere: SIGINT's)."""
+    return _SIGNAL_EXIT + (signum if signum is not None else signal.SIGINT)
 
 
 def _json_line(result: LiveResult) -> str:
     return json.dumps(result.as_dict(), separators=(",", ":"), default=str)
 
 
-async def _run_until_signal(config: LiveConfig, credentials: Credentials) -> LiveResult | None:
-    """Run; the first SIGINT/SIGTERM stops cleanly, a second aborts (returns None)."""
+async def _run_until_signal(config: LiveConfig, credentials: Credentials) -> _Ended:
+    """Run; the first SIGINT/SIGTERM stops cleanly, a second aborts (result None)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    ended = _Ended(None)
     main = asyncio.current_task()
     signals = (signal.SIGINT, signal.SIGTERM)
 
-    def on_signal() -> None:
+    def on_signal(signum: int) -> None:
         if not stop.is_set():
+            ended.signum = signum
             print(f"{_PROG}: stopping (on exit: {config.on_exit}); press Ctrl-C again to abort",
                   file=sys.stderr, flush=True)
             stop.set()
@@ -177,15 +200,16 @@ async def _run_until_signal(config: LiveConfig, credentials: Credentials) -> Liv
 
     for sig in signals:
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, on_signal)
+            loop.add_signal_handler(sig, on_signal, int(sig))
     try:
-        return await run_live(config, credentials, stop=stop)
+        ended.result = await run_live(config, credentials, stop=stop)
     except asyncio.CancelledError:
-        return None
+        ended.result = None
     finally:
         for sig in signals:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
+    return ended
 
 
 COMMAND = Subcommand(

@@ -61,6 +61,7 @@ __all__ = [
     "USER_AGENT",
     "VALIDATE_ENDPOINTS",
     "KrakenRestVenue",
+    "check_base_url",
 ]
 
 DEFAULT_BASE_URL = "https://api.kraken.com"
@@ -125,12 +126,27 @@ class _Wire:
         return not isinstance(exc, _NOT_SENT_ERRORS)
 
 
-def _check_base_url(base_url: str) -> httpx.URL:
-    url = httpx.URL(base_url)
+def check_base_url(base_url: str) -> httpx.URL:
+    """``base_url`` parsed: ``http`` or ``https``, a host, optionally a port, nothing else.
+
+    Raises :class:`ValueError` naming what is wrong.  A URL carrying a user name or
+    password is refused without being repeated (it may hold a credential).
+    """
+    if not isinstance(base_url, str):
+        raise ValueError(f"base URL must be a string, got {type(base_url).__name__}")
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL as e:
+        raise ValueError(f"base URL is not a valid URL ({e}): {base_url!r}") from None
+    if url.userinfo:
+        raise ValueError("base URL must not contain a user name or password")
     if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
+        raise ValueError(
+            f"base URL must be http:// or https:// with a host "
+            f"(like {DEFAULT_BASE_URL}), got {base_url!r}"
+        )
     if url.path not in ("", "/") or url.query or url.fragment:
-        raise ValueError(f"base_url must have no path, query or fragment, got {base_url!r}")
+        raise ValueError(f"base URL must have no path, query or fragment, got {base_url!r}")
     return url.copy_with(path="/")
 
 
@@ -177,7 +193,7 @@ class KrakenRestVenue:
         dry_run: bool = False,
         user_agent: str = USER_AGENT,
     ) -> None:
-        self._base_url = _check_base_url(base_url)
+        self._base_url = check_base_url(base_url)
         self._credentials = credentials
         self._nonces: NonceSource = nonces if nonces is not None else WallClockNonces()
         self._public = public_throttle if public_throttle is not None else PublicThrottle()

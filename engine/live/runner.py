@@ -9,7 +9,9 @@
   an :class:`~engine.live.pacing.ApiPacer`), under a
   :class:`~engine.live.dryrun.DryRunVenue` in a dry run (cancels, amends and edits answered
   locally, never sent);
-* the pair rules, read from the venue's public ``AssetPairs``;
+* the pair rules (tick size, order minimums, decimals), read from the venue's public
+  ``AssetPairs`` asked for exactly the configured pairs: any pair the exchange lists can be
+  traded (names are checked for their ``BASE/QUOTE`` spelling up front, existence there);
 * an :class:`~engine.engine.Engine` on the real clock with :func:`limiter_settings`:
   ``LimiterSettings.live()`` against Kraken, or the margins that match a local server
   whose decay step and jitter are known (``decay_step``, ``jitter``);
@@ -18,12 +20,21 @@
   and with orders that left the book from :class:`~engine.live.poller.OrderPoller` (fills
   go to ``on_fill``, other closes to the strategy's bookkeeping; both tell the engine).
 
+Before the strategy starts, one OpenOrders through the engine checks the key: a wrong key,
+signature or permission, or a lockout, raises :class:`LiveError` naming Kraken's error,
+before any order is attempted.
+
 The run lasts ``duration`` seconds (None: until ``stop`` is set), or until the strategy
 raises.  Then, with ``on_exit="cancel"`` (the default), the strategy's ``stop`` runs (it
 cancels its orders), every order the engine still holds open is cancelled, and the engine
 drains for at most ``drain_timeout`` seconds; with ``on_exit="leave"`` the strategy is
 halted without its ``stop``, nothing more is sent, and resting orders stay on the book.
 Either way the engine is closed, which resolves every remaining handle.
+
+A key that turns out unusable mid-run (``EAPI:Invalid key``, ``EAPI:Invalid signature``,
+``EGeneral:Temporary lockout``: the engine stops sending on them) also ends the run:
+nothing more can be sent, so it ends as with ``on_exit="leave"``, and the summary's
+``failure`` names Kraken's error (also ``details["key_error"]``).
 
 The result's :class:`~engine.summary.Summary` has the backtest's keys, from what this
 client saw: ``requests`` it sent (engine, recovery, prices; dry-run local answers
@@ -39,9 +50,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import re
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -53,17 +65,17 @@ from engine import kraken_errors as ke
 from engine.clock import RealClock
 from engine.engine import Engine, EngineSettings
 from engine.errors import EngineError
-from engine.intents import CancelOrderBatch
+from engine.intents import CancelOrderBatch, QueryOpenOrders
 from engine.live.credentials import Credentials
 from engine.live.dryrun import DryRunVenue
 from engine.live.pacing import api_pacer_for
 from engine.live.poller import ClosedOrder, OrderPoller
 from engine.live.prices import TickerFeed
 from engine.live.recovery import RecoveringVenue, RecoverySettings
-from engine.live.rest import DEFAULT_BASE_URL, KrakenRestVenue
-from engine.markets import DEFAULT_MARKETS, Markets, UnknownPair
+from engine.live.rest import DEFAULT_BASE_URL, KrakenRestVenue, check_base_url
+from engine.markets import Markets
 from engine.metrics import PairStats
-from engine.outcomes import Handle, Outcome
+from engine.outcomes import Handle, Outcome, Status
 from engine.summary import OutcomeTally, Summary, jsonable, percentile
 from engine.venue import TransportError, Venue
 from limiters import LimiterSettings, MemoryStore, Tier, tier_limits
@@ -87,6 +99,14 @@ LOOPBACK_JITTER = 0.05
 
 _KEY_ID = "live"
 _EXIT_STRATEGY = "orderpace.exit"
+_START_STRATEGY = "orderpace.start"
+#: A pair's WebSocket name: BASE/QUOTE, asset codes of letters, digits and dots ("XBT/USD").
+_PAIR_NAME = re.compile(r"[A-Z0-9][A-Z0-9.]{0,15}/[A-Z0-9][A-Z0-9.]{0,15}")
+#: Kraken errors after which nothing sent with the key can succeed -- those on which the
+#: engine stops sending: a wrong key or signature, a lockout.
+_KEY_ERRORS = frozenset({ke.INVALID_KEY, ke.INVALID_SIGNATURE, ke.TEMPORARY_LOCKOUT})
+#: At most this many pair names in an error message.
+_SHOWN = 8
 #: Orders per CancelOrderBatch (Kraken's maximum).
 _BATCH_CANCEL = 50
 
@@ -102,9 +122,31 @@ def _tier(value: str | Tier) -> Tier:
 
 
 def _pairs(value: Any) -> tuple[str, ...]:
+    """Pair names from ``"XBT/USD,ETH/USD"`` or a sequence, upper-cased as Kraken spells them."""
     if isinstance(value, str):
         value = value.split(",")
-    return tuple(str(p).strip() for p in value if str(p).strip())
+    return tuple(str(p).strip().upper() for p in value if str(p).strip())
+
+
+def _check_pair_names(pairs: tuple[str, ...]) -> None:
+    """Each name once, each in Kraken's WebSocket form ``BASE/QUOTE``; else :class:`LiveError`.
+
+    Only the spelling is checked here: which pairs exist is the exchange's ``AssetPairs``
+    to say, at start.
+    """
+    if not pairs or len(set(pairs)) != len(pairs):
+        raise LiveError(f"pairs: give each pair once, got {', '.join(pairs) or 'none'}")
+    for name in pairs:
+        if not _PAIR_NAME.fullmatch(name):
+            raise LiveError(f"pairs: {name!r} is not a pair name like XBT/USD (BASE/QUOTE)")
+
+
+def _shown(names: Sequence[str]) -> str:
+    """``names`` for a message: at most :data:`_SHOWN` of them, then how many more."""
+    if not names:
+        return "none"
+    more = len(names) - _SHOWN
+    return ", ".join(names[:_SHOWN]) + (f" and {more} more" if more > 0 else "")
 
 
 def _on_exit(_i: object, _a: object, value: str) -> None:
@@ -151,13 +193,11 @@ class LiveConfig:
             v = getattr(self, name)
             if v is not None and not (isinstance(v, int | float) and 0 <= v < float("inf")):
                 raise LiveError(f"{name} must be a finite number of seconds >= 0, got {v!r}")
-        if not self.pairs or len(set(self.pairs)) != len(self.pairs):
-            shown = ", ".join(self.pairs) or "none"
-            raise LiveError(f"pairs: give each pair once, got {shown}")
+        _check_pair_names(self.pairs)
         try:
-            DEFAULT_MARKETS.subset(self.pairs)
-        except UnknownPair as e:
-            raise LiveError(f"pairs: {e}") from None
+            check_base_url(self.base_url)
+        except ValueError as e:
+            raise LiveError(str(e)) from None
 
 
 def limiter_settings(config: LiveConfig) -> LimiterSettings:
@@ -192,33 +232,70 @@ class LiveResult:
     interrupted: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        """The summary's keys, then ``"live"``: the details."""
+        """The summary's keys (``duration`` null when open-ended), then ``"live"``."""
         return {**self.summary.as_dict(), "live": dict(self.details)}
 
 
 async def _load_markets(venue: Venue, pairs: tuple[str, ...]) -> Markets:
-    """The pairs' rules from the venue's ``AssetPairs`` (tick size, minimums, decimals)."""
-    wanted = DEFAULT_MARKETS.subset(pairs)
+    """The rules of exactly ``pairs`` (tick size, minimums, decimals), in that order, from
+    the venue's ``AssetPairs`` (all pairs: one public request, matched on their WebSocket
+    names, so no guess is made about which spellings the pair filter accepts).
+
+    Any pair the exchange lists can be traded.  Raises :class:`LiveError` naming the pairs
+    the exchange does not know, or saying why its reply cannot be used.
+    """
+    result = await _asset_pairs(venue)
+    if not all(isinstance(k, str) and isinstance(v, Mapping) for k, v in result.items()):
+        raise LiveError("AssetPairs reply not understood: entries are not pair objects")
     try:
-        reply = await venue.request("AssetPairs", {"pair": ",".join(m.altname for m in wanted)})
+        listed = Markets.from_asset_pairs(result)
+    except (ValueError, KeyError, TypeError, ArithmeticError) as e:
+        raise LiveError(f"AssetPairs reply not understood: {e}") from None
+    missing = [p for p in pairs if p not in listed]
+    if missing:
+        raise LiveError(f"the exchange's AssetPairs does not list {_shown(missing)} "
+                        f"(pairs are named as in its wsname, like XBT/USD)")
+    try:
+        markets = listed.subset(pairs)
+    except ValueError:
+        raise LiveError(f"pairs: {', '.join(pairs)} name the same pair twice") from None
+    for rest_name, info in result.items():
+        status = info.get("status")
+        if status not in (None, "online") and rest_name in markets:
+            _log.warning("live.pair_status", pair=markets.get(rest_name).name, status=status)
+    return markets
+
+
+async def _public(venue: Venue, endpoint: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A public request's reply; :class:`LiveError` when the exchange cannot be reached."""
+    try:
+        return await venue.request(endpoint, params)
     except TransportError as e:
         raise LiveError(f"cannot reach the exchange: {e}") from None
+
+
+async def _asset_pairs(venue: Venue) -> Mapping[str, Any]:
+    """``AssetPairs``' result for every pair; :class:`LiveError` on an error reply."""
+    reply = await _public(venue, "AssetPairs", {})
+    errors = [str(e) for e in reply.get("error") or ()]
     result = reply.get("result")
-    if reply.get("error") or not isinstance(result, Mapping):
-        raise LiveError(f"AssetPairs failed: {', '.join(reply.get('error') or ['no result'])}")
-    try:
-        return Markets.from_asset_pairs(result).subset(pairs)
-    except (ValueError, KeyError, TypeError) as e:
-        raise LiveError(f"AssetPairs reply not understood: {e}") from None
+    if errors or not isinstance(result, Mapping):
+        raise LiveError(f"AssetPairs failed: {', '.join(errors) or 'no result'}")
+    return result
 
 
 class _Sampler:
-    """Engine-model counter levels every ``interval`` seconds (for the means)."""
+    """Engine-model counter levels every ``interval`` seconds (for the means); ``on_sample``
+    is called after each periodic sample."""
 
-    def __init__(self, engine: Engine, markets: Markets, interval: float = 1.0) -> None:
+    def __init__(
+        self, engine: Engine, markets: Markets, interval: float = 1.0,
+        on_sample: Callable[[], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.markets = markets
         self.interval = interval
+        self.on_sample = on_sample
         self.sums: dict[str, float] = {}
         self.n = 0
         self._task: asyncio.Task[None] | None = None
@@ -233,6 +310,8 @@ class _Sampler:
     async def _run(self) -> None:
         while True:
             self.sample()
+            if self.on_sample is not None:
+                self.on_sample()
             await asyncio.sleep(self.interval)
 
     def start(self) -> None:
@@ -261,9 +340,10 @@ async def run_live(
 
     ``registry``: where to find the strategy (default: :func:`strategies.registry.discover`);
     ``transport``: an httpx transport for the REST venue (tests).  Raises
-    :class:`LiveError` when the run cannot start (exchange unreachable, no prices), and the
-    registry's / parameters' errors for an unknown strategy or bad ``settings``.  A strategy
-    that raises ends the run; the summary's ``failure`` says why.
+    :class:`LiveError` when the run cannot start (exchange unreachable, a pair it does not
+    list, the key refused, no prices), and the registry's / parameters' errors for an
+    unknown strategy or bad ``settings``.  A strategy that raises, or a key refused
+    mid-run, ends the run; the summary's ``failure`` says why.
     """
     reg = registry if registry is not None else discover()
     strategy_type = reg.load(config.strategy)
@@ -317,8 +397,10 @@ class _LiveRun:
         self.host: StrategyHost | None = None
         self.feed: TickerFeed | None = None
         self.poller: OrderPoller | None = None
-        self.sampler = _Sampler(self.engine, markets)
+        self.sampler = _Sampler(self.engine, markets, on_sample=self._check_key_error)
         self.failure: StrategyFailed | None = None
+        self.key_error: str | None = None  # the Kraken error that made the key unusable
+        self._key_refused = asyncio.Event()
         self.interrupted = False
         self.started_at = clock.now()
         self.exit_cancels = 0
@@ -330,6 +412,7 @@ class _LiveRun:
         cfg = self.config
         engine = self.engine
         async with engine:
+            await self._check_key()
             ctx: StrategyContext[Any] = StrategyContext(
                 name=cfg.strategy, engine=engine, params=self.params, markets=self.markets,
                 rng=random.Random(f"strategy:{cfg.seed}"),
@@ -342,7 +425,7 @@ class _LiveRun:
                 failed.set()
 
             host = StrategyHost(self.strategy_type, ctx, engine, on_error=on_error,
-                                on_outcome=self.tally.observe)
+                                on_outcome=self._observe)
             self.host = host
             feed = TickerFeed(self.rest, self.markets, self.clock, host.tick,
                               interval=cfg.price_interval)
@@ -363,6 +446,52 @@ class _LiveRun:
             await self._shutdown(host, feed)
         await self.sampler.stop()
 
+    async def _check_key(self) -> None:
+        """Fail fast on a bad key: one OpenOrders (2 API units, paced through the engine --
+        the run needs that permission anyway, to poll its orders) before anything trades.
+
+        Raises :class:`LiveError` naming Kraken's error when the key, its signature or its
+        permissions are refused (``EGeneral:Permission denied`` included: the run cannot
+        poll its orders without that permission), or the key is locked out; other failures
+        are logged and the run goes on.
+        """
+        outcome = await self.engine.submit(QueryOpenOrders(), strategy=_START_STRATEGY)
+        if outcome.ok:
+            return
+        self._check_key_error()
+        error = outcome.error or ""
+        if self.key_error is None and ke.classify(error) is ke.ErrorKind.AUTH:
+            self.key_error = error
+        if self.key_error is not None:
+            raise LiveError(self._key_refused_message())
+        _log.warning("live.key_check_failed", status=outcome.status.value, error=outcome.error)
+
+    def _observe(self, handle: Handle, outcome: Outcome) -> None:
+        """The strategy's outcomes: tallied; a refusal may mean the key is unusable."""
+        self.tally.observe(handle, outcome)
+        if outcome.status is not Status.ACCEPTED:
+            self._check_key_error()
+
+    def _check_key_error(self) -> None:
+        """Note the first key-refusing error (:data:`_KEY_ERRORS`) the engine met, or that
+        it stopped sending."""
+        if self.key_error is not None:
+            return
+        error = next((e for e in self.engine.errors if e in _KEY_ERRORS), None)
+        if error is None and self.engine.metrics().locked:
+            error = "the engine stopped sending"
+        if error is not None:
+            self.key_error = error
+            self._key_refused.set()
+            _log.error("live.key_refused", error=error, key=self.key_prefix)
+
+    def _key_refused_message(self) -> str:
+        error = self.key_error
+        if error is not None and ke.classify(error) is ke.ErrorKind.LOCKOUT:
+            return f"the exchange locked out API key {self.key_prefix} ({error})"
+        return (f"the exchange refused API key {self.key_prefix} ({error}): check the key, "
+                "its secret and its permissions")
+
     async def _first_prices(self, feed: TickerFeed) -> None:
         for attempt in range(5):
             try:
@@ -376,30 +505,38 @@ class _LiveRun:
         raise LiveError(f"no price for {', '.join(missing)} from the exchange's Ticker")
 
     async def _wait_for_end(self, stop: asyncio.Event, failed: asyncio.Event) -> bool:
-        waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(failed.wait())}
+        """Wait for the duration's end, ``stop``, a strategy failure or an unusable key;
+        return whether the run was interrupted (``stop``, nothing failed)."""
+        events = (stop, failed, self._key_refused)
+        waits = {asyncio.ensure_future(e.wait()) for e in events}
         timeout = self.config.duration
         try:
-            await asyncio.wait(waits, timeout=timeout,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for w in waits:
                 w.cancel()
-        return stop.is_set() and not failed.is_set()
+        self._check_key_error()  # a strategy failing on EngineLocked: the key is the cause
+        return stop.is_set() and not failed.is_set() and self.key_error is None
 
     async def _shutdown(self, host: StrategyHost, feed: TickerFeed) -> None:
         cfg = self.config
         engine = self.engine
-        _log.info("live.stopping", on_exit=cfg.on_exit, interrupted=self.interrupted,
-                  open_orders=len(engine.open_orders()), queued=engine.queued,
-                  inflight=engine.inflight)
-        if cfg.on_exit == "leave":
+        # with the key refused nothing more can be sent: orders stay, as with "leave"
+        leave = cfg.on_exit == "leave" or self.key_error is not None
+        _log.info("live.stopping", on_exit="leave" if leave else cfg.on_exit,
+                  interrupted=self.interrupted, open_orders=len(engine.open_orders()),
+                  queued=engine.queued, inflight=engine.inflight)
+        if leave:
             host.halt()
         else:
             host.stop()
         await feed.stop()
         if self.poller is not None:
             await self.poller.stop()
-        if cfg.on_exit == "leave":
+        if self.key_error is not None and engine.open_orders():
+            _log.warning("live.orders_left", open_orders=len(engine.open_orders()),
+                         why="the exchange refused the key")
+        if leave:
             return  # closing the engine fails what is queued and waits for what is in flight
         deadline = self.clock.now() + cfg.drain_timeout
         while self.clock.now() < deadline:
@@ -407,6 +544,11 @@ class _LiveRun:
             if batches:
                 await asyncio.wait(batches, timeout=max(0.0, deadline - self.clock.now()))
             if not engine.queued and not engine.inflight and not engine.open_orders():
+                break
+            self._check_key_error()
+            if self.key_error is not None:  # refused while cancelling: nothing more can go
+                _log.warning("live.orders_left", open_orders=len(engine.open_orders()),
+                             why="the exchange refused the key")
                 break
             await asyncio.sleep(0.1)  # adds in flight become open, then are swept
         if engine.queued or engine.inflight:
@@ -506,7 +648,7 @@ class _LiveRun:
             tier=cfg.tier.value,
             pairs=self.markets.names,
             seed=cfg.seed,
-            duration=cfg.duration if cfg.duration is not None else 0.0,
+            duration=cfg.duration,
             params={p.name: jsonable(getattr(self.params, p.name))
                     for p in describe_params(type(self.params))},
             intents=submitted,
@@ -523,13 +665,14 @@ class _LiveRun:
             strategy_report=host.ctx.reported if host is not None else {},
             simulated_seconds=self.clock.now() - self.started_at,
             wall_seconds=wall,
-            failure=None if self.failure is None else str(self.failure),
+            failure=self._failure_text(),
         )
         details: dict[str, Any] = {
             "base_url": self.rest.base_url,
             "dry_run": cfg.dry_run,
             "on_exit": cfg.on_exit,
             "interrupted": self.interrupted,
+            "key_error": self.key_error,
             "exit_cancels": self.exit_cancels,
             "open_orders_left": len(engine.open_orders()),
             "recovery": dict(sorted(self.recovering.stats.items())),
@@ -540,6 +683,12 @@ class _LiveRun:
             "limits": attrs.asdict(limiter_settings(cfg)),
         }
         return LiveResult(summary, details, self.interrupted)
+
+    def _failure_text(self) -> str | None:
+        """Why the run failed: the key refused (first: it explains the rest), the strategy."""
+        if self.key_error is not None:
+            return self._key_refused_message()
+        return None if self.failure is None else str(self.failure)
 
 
 def _decimal(value: object) -> Decimal | None:

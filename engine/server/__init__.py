@@ -8,6 +8,7 @@
 
 from engine.server.app import (
     DEFAULT_DECAY_STEP,
+    CannotListen,
     ExchangeServer,
     Served,
     ServerConfig,
@@ -21,6 +22,7 @@ __all__ = [
     "DEFAULT_DECAY_STEP",
     "DEMO_KEY",
     "DEMO_SECRET",
+    "CannotListen",
     "ExchangeServer",
     "Fault",
     "FaultKind",

@@ -47,7 +47,8 @@ replies, hangs, HTTP 5xx, malformed JSON and ``EService:Unavailable``, per endpo
 n-th request, before or after the exchange processes the request.
 
 Use :func:`serve` (an async context manager) to run one; it binds port 0 by default and
-exposes the bound :attr:`~ExchangeServer.port` and :attr:`~ExchangeServer.url`.
+exposes the bound :attr:`~ExchangeServer.port` and :attr:`~ExchangeServer.url`.  A port that
+cannot be bound (in use, privileged) raises :class:`CannotListen`.
 """
 
 from __future__ import annotations
@@ -78,7 +79,15 @@ from engine.server.timebase import ExchangeClock
 from engine.sim import MarketDriver, SimulatedKraken, drive_market
 from limiters import Tier
 
-__all__ = ["DEFAULT_DECAY_STEP", "ExchangeServer", "Served", "ServerConfig", "ServerStats", "serve"]
+__all__ = [
+    "DEFAULT_DECAY_STEP",
+    "CannotListen",
+    "ExchangeServer",
+    "Served",
+    "ServerConfig",
+    "ServerStats",
+    "serve",
+]
 
 #: Seconds between the exchange's decay releases by default (Kraken: "every couple of seconds").
 DEFAULT_DECAY_STEP = 2.0
@@ -112,6 +121,24 @@ def _loopback(_i: object, _a: object, host: str) -> None:
         ok = False
     if not ok:
         raise ValueError(f"the simulated exchange serves loopback addresses only, got {host!r}")
+
+
+class CannotListen(OSError):
+    """The server could not bind ``host:port`` (in use, not permitted, ...).
+
+    Its message names the address and the reason (``strerror``), e.g. ``cannot listen on
+    127.0.0.1:8080: address already in use``; ``errno`` is the original one.
+    """
+
+    def __init__(self, host: str, port: int, cause: OSError) -> None:
+        # asyncio words it "error while attempting to bind on address (...): <reason>"
+        reason = (cause.strerror or str(cause)).rsplit(": ", 1)[-1].lower()
+        super().__init__(cause.errno, f"cannot listen on {host}:{port}: {reason}")
+        self.host = host
+        self.port = port
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 @attrs.frozen(slots=True)
@@ -238,10 +265,13 @@ class ExchangeServer:
         )
         for key, secret in self._keys.items():
             exchange.add_key(key, secret)
+        try:
+            self._server = await asyncio.start_server(
+                self._connection, cfg.host, cfg.port, limit=MAX_HEAD
+            )
+        except OSError as e:
+            raise CannotListen(cfg.host, cfg.port, e) from e
         self._driver = drive_market(exchange, clock)
-        self._server = await asyncio.start_server(
-            self._connection, cfg.host, cfg.port, limit=MAX_HEAD
-        )
         self._port = int(self._server.sockets[0].getsockname()[1])
         _log.info("server.started", url=self.url, tier=cfg.tier.value,
                   decay_step=cfg.decay_step, jitter=cfg.jitter)

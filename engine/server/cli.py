@@ -4,14 +4,22 @@
 
     orderpace simulate-exchange --port PORT [--tier starter|intermediate|pro]
                                 [--decay-step S] [--jitter-ms MS] [--seed N]
+                                [--processing-time S] [--max-concurrent N]
                                 [--key KEY --secret SECRET] [--fault SPEC ...]
 
 It prints ``listening on http://127.0.0.1:PORT`` (``--port 0``: any free port, the bound
 one is printed) and the API key to use.  Without ``--key``/``--secret`` (or
 ``ORDERPACE_SIM_API_KEY``/``ORDERPACE_SIM_API_SECRET``) it accepts the documented demo pair
 and prints it; a secret given by flag or environment is never printed.  ``--fault`` takes
-``KIND[:ENDPOINT[:NTH[:COUNT]]]`` (see :mod:`engine.server.faults`).  SIGINT or SIGTERM
-stops it cleanly (exit code 0).
+``KIND[:ENDPOINT[:NTH[:COUNT]]]`` (see :mod:`engine.server.faults`; an endpoint the
+exchange does not serve is refused).  ``--processing-time S`` (seconds, default 0: off)
+and ``--max-concurrent N`` (default 15) turn on the exchange's concurrency throttle: each
+private request occupies its key for ``S`` seconds, and one arriving while ``N`` are in
+flight gets ``EService:Throttled:<ts>``.
+
+A port that cannot be bound (in use, privileged) is a usage error: one line
+``orderpace simulate-exchange: error: cannot listen on 127.0.0.1:PORT: <reason>; ...``,
+exit code 2.  SIGINT or SIGTERM stops the server cleanly (exit code 0).
 """
 
 from __future__ import annotations
@@ -25,9 +33,10 @@ import sys
 from engine import cli_types
 from engine.cli import Subcommand, UsageError
 from engine.live.credentials import CredentialsError
-from engine.server.app import DEFAULT_DECAY_STEP, ServerConfig, serve
+from engine.server.app import DEFAULT_DECAY_STEP, CannotListen, ServerConfig, serve
 from engine.server.faults import Fault, FaultPlan, parse_fault
 from engine.server.keys import DEMO_KEY, DEMO_SECRET, ServerKeys, server_keys
+from engine.sim import DEFAULT_MAX_CONCURRENT, DEFAULT_PROCESSING_TIME, SimulatedKraken
 
 __all__ = ["COMMAND"]
 
@@ -57,6 +66,15 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jitter-ms", type=cli_types.non_negative, default=0.0, metavar="MS",
                    help="delay each request's arrival by a random 0..MS milliseconds "
                         "(default 0)")
+    p.add_argument("--processing-time", type=cli_types.non_negative,
+                   default=DEFAULT_PROCESSING_TIME, metavar="S",
+                   help="seconds each private request occupies its key; with --max-concurrent "
+                        "requests in flight the next is refused with EService:Throttled "
+                        f"(default {DEFAULT_PROCESSING_TIME:g}: off)")
+    p.add_argument("--max-concurrent", type=cli_types.positive_int,
+                   default=DEFAULT_MAX_CONCURRENT, metavar="N",
+                   help="private requests one key may have in flight when --processing-time "
+                        f"> 0 (default {DEFAULT_MAX_CONCURRENT})")
     p.add_argument("--seed", type=int, default=1, metavar="N",
                    help="random seed: prices, decay phase, jitter (default 1)")
     p.add_argument("--key", help="API key to accept (default: the demo key, or "
@@ -77,8 +95,21 @@ def run(args: argparse.Namespace) -> int:
     config = ServerConfig(
         tier=args.tier, decay_step=args.decay_step, jitter=args.jitter_ms / 1000.0,
         seed=args.seed, port=args.port,
+        exchange_options={"processing_time": args.processing_time,
+                          "max_concurrent": args.max_concurrent},
     )
-    return asyncio.run(_serve_until_signal(config, keys, FaultPlan(args.fault)))
+    try:
+        return asyncio.run(_serve_until_signal(config, keys, FaultPlan(args.fault)))
+    except CannotListen as e:
+        raise UsageError(f"{e}; pick another --port (or --port 0 for any free one)") from None
+
+
+def _throttle(exchange: SimulatedKraken) -> str:
+    """How the concurrency throttle is set, for the start line ("" when it is off)."""
+    if exchange.processing_time <= 0:
+        return ""
+    return (f", processing time {exchange.processing_time:g} s, "
+            f"max concurrent {exchange.max_concurrent}")
 
 
 async def _serve_until_signal(config: ServerConfig, keys: ServerKeys, faults: FaultPlan) -> int:
@@ -92,7 +123,7 @@ async def _serve_until_signal(config: ServerConfig, keys: ServerKeys, faults: Fa
             out = sys.stdout
             print(f"{_PROG}: listening on {server.url} (tier {config.tier.value}, "
                   f"decay step {config.decay_step:g} s, jitter {config.jitter * 1000:g} ms, "
-                  f"seed {config.seed})", file=out)
+                  f"seed {config.seed}{_throttle(server.exchange)})", file=out)
             if keys.demo:
                 print(f"  demo API key:    {DEMO_KEY}", file=out)
                 print(f"  demo API secret: {DEMO_SECRET}", file=out)

@@ -24,7 +24,8 @@ it (``count=0``: every one from the ``nth`` on).  Each fault counts its matching
 itself; when several apply to one request, the first added wins.
 
 Command line form (``--fault``): ``KIND[:ENDPOINT[:NTH[:COUNT]]]``, ``ENDPOINT`` ``*`` for
-any, e.g. ``drop-reply:AddOrder:3`` or ``http-5xx:*:1:0``.
+any, e.g. ``drop-reply:AddOrder:3`` or ``http-5xx:*:1:0``; an endpoint the exchange does not
+serve is refused there, naming the known ones.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from collections import Counter
 from collections.abc import Callable
 
 import attrs
+
+from engine.sim.exchange import ENDPOINTS
 
 __all__ = ["Fault", "FaultKind", "FaultPlan", "parse_fault"]
 
@@ -164,8 +167,22 @@ class FaultPlan:
         return f"FaultPlan(faults={len(self._rules)}, fired={sum(self.fired.values())})"
 
 
+def _known_endpoint(name: str, spec: str) -> str:
+    """``name`` as the exchange spells it (any case accepted), or ``ValueError``."""
+    by_lower = {e.lower(): e for e in ENDPOINTS}
+    found = by_lower.get(name.strip().lower())
+    if found is None:
+        known = ", ".join(sorted(ENDPOINTS))
+        raise ValueError(f"unknown endpoint {name!r} in {spec!r}; known: {known} (or * for any)")
+    return found
+
+
 def parse_fault(spec: str) -> Fault:
-    """A :class:`Fault` from ``KIND[:ENDPOINT[:NTH[:COUNT]]]`` (``ValueError`` if malformed)."""
+    """A :class:`Fault` from ``KIND[:ENDPOINT[:NTH[:COUNT]]]`` (``ValueError`` if malformed).
+
+    ``ENDPOINT`` must be one the simulated exchange serves (:data:`engine.sim.ENDPOINTS`,
+    any case: ``addorder`` is ``AddOrder``) or ``*``.
+    """
     parts = spec.strip().split(":")
     if not parts[0] or len(parts) > 4:
         raise ValueError(f"expected KIND[:ENDPOINT[:NTH[:COUNT]]], got {spec!r}")
@@ -175,6 +192,8 @@ def parse_fault(spec: str) -> Fault:
         known = ", ".join(k.value for k in FaultKind)
         raise ValueError(f"unknown fault kind {parts[0]!r}; known: {known}") from None
     endpoint = parts[1] if len(parts) > 1 and parts[1] not in ("", "*") else None
+    if endpoint is not None:
+        endpoint = _known_endpoint(endpoint, spec)
     try:
         nth = int(parts[2]) if len(parts) > 2 else 1
         count = int(parts[3]) if len(parts) > 3 else 1

@@ -23,6 +23,11 @@ An admitted request is charged its API cost, consumes its nonce and occupies a s
 whatever the endpoint then answers (:mod:`engine.sim.matching` for orders and the
 trading counter, with its own refusals and fixed-part charges).
 
+Public endpoints (no key, no counter): ``Time``, ``SystemStatus`` (always ``online``),
+``AssetPairs``, ``Ticker``; :data:`ENDPOINTS` lists every endpoint served.  Constructor
+arguments out of range (NaN, infinite, negative) raise
+:class:`~engine.sim.errors.InvalidSimSetting` naming the parameter.
+
 Undocumented by Kraken, chosen here: ``max_concurrent`` 15 and ``processing_time`` 0 s (so
 by default the throttle never triggers: set a processing time to model it), one account
 shared by every key, decay granularity the same for both counters.
@@ -47,16 +52,17 @@ from engine.markets import DEFAULT_MARKETS, Market, Markets
 from engine.sim import queries
 from engine.sim.accounts import Account, KeyState
 from engine.sim.counters import TickCounter
+from engine.sim.errors import check_int, check_number
 from engine.sim.events import Subscriber
 from engine.sim.matching import MatchingEngine
 from engine.sim.orders import order_info
-from engine.sim.params import Reject
+from engine.sim.params import Reject, rfc3339
 from engine.sim.prices import DEFAULT_VOLATILITY, PricePath, RandomWalk
 from engine.sim.stats import ExchangeStats
 from limiters.costs import API_COSTS
 from limiters.tiers import Tier, TierLimits, tier_limits
 
-__all__ = ["DEFAULT_MAX_CONCURRENT", "DEFAULT_PROCESSING_TIME", "SimulatedKraken"]
+__all__ = ["DEFAULT_MAX_CONCURRENT", "DEFAULT_PROCESSING_TIME", "ENDPOINTS", "SimulatedKraken"]
 
 #: Requests one key may have in flight (undocumented by Kraken: a generous choice).
 DEFAULT_MAX_CONCURRENT = 15
@@ -115,19 +121,24 @@ class SimulatedKraken:
         volatility: float = DEFAULT_VOLATILITY,
         closed_history: int = 10_000,
     ) -> None:
-        if not (math.isfinite(decay_step) and decay_step >= 0 and math.isfinite(decay_phase)):
-            raise ValueError(f"decay_step must be finite and >= 0, got {decay_step!r}")
-        if max_concurrent < 1 or not (math.isfinite(processing_time) and processing_time >= 0):
-            raise ValueError("max_concurrent must be >= 1 and processing_time >= 0")
-        if nonce_window < 0:
-            raise ValueError(f"nonce_window must be >= 0, got {nonce_window!r}")
+        me = "SimulatedKraken"
+        decay_step = check_number(me, "decay_step", decay_step, unit="seconds")
+        decay_phase = check_number(me, "decay_phase", decay_phase, unit="seconds")
+        processing_time = check_number(me, "processing_time", processing_time, unit="seconds")
+        epoch = check_number(me, "epoch", epoch, unit="UNIX seconds")
+        price_interval = check_number(me, "price_interval", price_interval, unit="seconds",
+                                      positive=True)
+        volatility = check_number(me, "volatility", volatility, unit="per price step")
+        check_int(me, "max_concurrent", max_concurrent, minimum=1)
+        check_int(me, "nonce_window", nonce_window, minimum=0)
+        check_int(me, "closed_history", closed_history, minimum=0)
         self.limits: TierLimits = tier_limits(tier)
         self.markets = markets
-        self.epoch = float(epoch)
-        self.decay_step = float(decay_step)
-        self.decay_phase = float(decay_phase)
+        self.epoch = epoch
+        self.decay_step = decay_step
+        self.decay_phase = decay_phase
         self.max_concurrent = max_concurrent
-        self.processing_time = float(processing_time)
+        self.processing_time = processing_time
         self.nonce_window = nonce_window
         self.stats = ExchangeStats()
         self._subscribers: list[Subscriber] = []
@@ -305,6 +316,10 @@ class SimulatedKraken:
         rfc1123 = time.strftime("%a, %d %b %y %H:%M:%S +0000", time.gmtime(math.floor(wall)))
         return {"unixtime": math.floor(wall), "rfc1123": rfc1123}
 
+    def _system_status(self, _params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """SystemStatus: always ``online``, stamped with the arrival (RFC 3339, UTC)."""
+        return {"status": "online", "timestamp": rfc3339(self.epoch + now)}
+
     def _pairs_param(self, params: Mapping[str, Any]) -> list[Market]:
         raw = params.get("pair")
         if raw in (None, ""):
@@ -423,6 +438,7 @@ def _parse_nonce(raw: object) -> int:
 
 _PUBLIC: dict[str, _Handler] = {
     "Time": SimulatedKraken._time,
+    "SystemStatus": SimulatedKraken._system_status,
     "AssetPairs": SimulatedKraken._asset_pairs,
     "Ticker": SimulatedKraken._ticker,
 }
@@ -441,3 +457,6 @@ _PRIVATE: dict[str, _Handler] = {
     "QueryOrders": lambda x, p, _t: queries.query_orders(x.engine, p),
     "Balance": lambda x, _p, _t: queries.balance(x.engine),
 }
+
+#: Every endpoint the exchange serves, public and private (Kraken's names).
+ENDPOINTS: frozenset[str] = frozenset(_PUBLIC) | frozenset(_PRIVATE)

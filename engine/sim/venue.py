@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.clock import Clock
+from engine.sim.errors import check_number
 from engine.sim.exchange import SimulatedKraken
 from engine.venue import Reply, TransportError
 
@@ -40,7 +41,8 @@ class SimulatedVenue:
 
     ``latency`` and ``jitter`` are seconds, per direction.  With ``nonces=True`` every
     private request gets a strictly increasing ``nonce`` at *send* time, as a real client
-    does, so requests reordered in flight can meet ``EAPI:Invalid nonce``.
+    does, so requests reordered in flight can meet ``EAPI:Invalid nonce``.  A NaN, infinite
+    or negative ``latency`` or ``jitter`` raises :class:`~engine.sim.errors.InvalidSimSetting`.
     """
 
     __slots__ = (
@@ -52,13 +54,13 @@ class SimulatedVenue:
         self, exchange: SimulatedKraken, clock: Clock, *, key: str = "sim",
         latency: float = 0.0, jitter: float = 0.0, seed: int = 0, nonces: bool = False,
     ) -> None:
-        if not (latency >= 0 and jitter >= 0):
-            raise ValueError(f"latency and jitter must be >= 0, got {latency!r}, {jitter!r}")
+        latency = check_number("SimulatedVenue", "latency", latency, unit="seconds")
+        jitter = check_number("SimulatedVenue", "jitter", jitter, unit="seconds")
         self._exchange = exchange
         self._clock = clock
         self._key = key
-        self._latency = float(latency)
-        self._jitter = float(jitter)
+        self._latency = latency
+        self._jitter = jitter
         self._rng = random.Random(seed)
         self._nonces = nonces
         self._last_nonce = 0
@@ -134,11 +136,10 @@ class MarketDriver:
     def __init__(
         self, exchange: SimulatedKraken, clock: Clock, *, max_interval: float = 1.0
     ) -> None:
-        if not max_interval > 0:
-            raise ValueError(f"max_interval must be > 0, got {max_interval!r}")
+        self._max_interval = check_number("MarketDriver", "max_interval", max_interval,
+                                          unit="seconds", positive=True)
         self._exchange = exchange
         self._clock = clock
-        self._max_interval = float(max_interval)
         self._timer: asyncio.TimerHandle | None = None
 
     @property

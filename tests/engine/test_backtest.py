@@ -6,10 +6,12 @@ import json
 import math
 
 import pytest
+import structlog.testing
 
 from engine.backtest import (
     DEFAULT_DURATION,
     DEFAULT_PAIRS,
+    MAX_DURATION,
     BacktestConfig,
     BacktestError,
     run_backtest,
@@ -40,6 +42,8 @@ def test_defaults_are_the_documented_ones() -> None:
         ({"duration": -5.0}, "duration must be > 0"),
         ({"duration": math.nan}, "duration must be a finite number"),
         ({"duration": "60"}, "duration must be a finite number"),
+        ({"duration": 1e12}, r"duration must be at most 2,592,000 seconds \(30 days\)"),
+        ({"duration": MAX_DURATION + 1}, "duration must be at most"),
         ({"jitter": -0.1}, "jitter must be >= 0"),
         ({"seed": 1.5}, "seed must be an integer"),
         ({"pairs": "DOGE/USD"}, "unknown pair 'DOGE/USD'"),
@@ -149,3 +153,25 @@ def test_percentile() -> None:
     assert percentile([4.0], 99) == 4.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
     assert percentile([0.0, 10.0], 99) == pytest.approx(9.9)
+
+
+def test_thirty_days_is_the_longest_duration() -> None:
+    assert MAX_DURATION == 30 * 86_400
+    assert BacktestConfig(duration=MAX_DURATION).duration == MAX_DURATION
+
+
+def test_every_outcome_status_is_in_the_summary() -> None:
+    s = run_backtest(BacktestConfig(strategy="grid", duration=30)).summary
+    assert list(s.outcomes) == ["accepted", "rejected", "expired", "coalesced", "failed"]
+    assert s.as_dict()["outcomes"]["failed"] == 0
+
+
+def test_log_decisions_emits_the_engines_decision_events() -> None:
+    with structlog.testing.capture_logs() as logs:
+        run_backtest(BacktestConfig(strategy="grid", duration=5, log_decisions=True))
+    decisions = [e for e in logs if e["event"] == "decision"]
+    assert decisions and all(e["log_level"] == "debug" for e in decisions)
+    assert {"pair", "kind", "hid"} <= set(decisions[0])
+    with structlog.testing.capture_logs() as quiet:
+        run_backtest(BacktestConfig(strategy="grid", duration=5))
+    assert not [e for e in quiet if e["event"] == "decision"]

@@ -121,9 +121,10 @@ async def test_ctrl_c_stops_cleanly_cancels_and_reports(
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=40)
     logs = errfile.read_text()
-    assert proc.returncode == 0, logs[-3000:]  # open-ended run ended by Ctrl-C: done
+    assert proc.returncode == 130, logs[-3000:]  # interrupted, even without --duration
     assert not leaked(out) and not leaked(logs)
     summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["duration"] is None  # open-ended
     for key in ("intents", "sent", "outcomes", "rate_limit_errors", "budget_utilization",
                 "simulated_seconds", "wall_seconds"):
         assert key in summary
@@ -147,6 +148,7 @@ async def test_dry_run_sends_no_cancels(server: dict[str, Any], tmp_path: Path) 
     logs = errfile.read_text()
     assert proc.returncode == 0, logs[-3000:]
     summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["duration"] == 2.0
     assert summary["live"]["dry_run"] is True
     local = summary["live"]["dry_run_local"]
     assert local.get("CancelOrder", 0) + local.get("CancelOrderBatch", 0) > 0
@@ -155,3 +157,40 @@ async def test_dry_run_sends_no_cancels(server: dict[str, Any], tmp_path: Path) 
     assert '"event": "dry_run.local"' in logs
     assert summary["unresolved"] == 0 and not leaked(out + logs)
     assert await open_orders(server["url"]) == {}  # validate=true: nothing was placed
+
+
+def test_a_wrong_secret_exits_1_naming_krakens_error(
+    server: dict[str, Any], tmp_path: Path,
+) -> None:
+    wrong = base64.b64encode(b"a wrong secret for the live command test").decode()
+    errfile = tmp_path / "stderr"
+    env = {**os.environ, "KRAKEN_API_KEY": KEY, "KRAKEN_API_SECRET": wrong}
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine", "live", "--base-url", server["url"], "--strategy",
+         "burst", "--duration", "3", "--json"],
+        stdout=subprocess.PIPE, stderr=errfile.open("w"), text=True, env=env, timeout=40,
+    )
+    err = errfile.read_text()
+    assert proc.returncode == 1, err[-3000:]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("orderpace live: error: the exchange refused API key "), last
+    assert "(EAPI:Invalid signature)" in last
+    assert "Traceback" not in err and proc.stdout == ""
+    assert wrong not in err and wrong.rstrip("=") not in err and not leaked(err)
+    assert '"event": "live.start"' not in err  # refused before the strategy started
+
+
+def test_sigterm_stops_a_timed_run_cleanly_with_143(
+    server: dict[str, Any], tmp_path: Path,
+) -> None:
+    errfile = tmp_path / "stderr"
+    proc = live(server["url"], "--strategy", "burst", "--duration", "60", stderr=errfile)
+    wait_for(errfile, '"event": "live.start"')
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=40)
+    logs = errfile.read_text()
+    assert proc.returncode == 143, logs[-3000:]  # 128 + SIGTERM, as a shell reports it
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["live"]["interrupted"] is True and summary["duration"] == 60.0
+    assert summary["unresolved"] == 0 and summary["live"]["open_orders_left"] == 0

@@ -74,7 +74,7 @@ async def test_is_a_venue() -> None:
     "url", ["ftp://api.kraken.com", "https://api.kraken.com/0", "https://x?y=1", "nohost"]
 )
 def test_base_url_validated(url: str) -> None:
-    with pytest.raises(ValueError, match="base_url"):
+    with pytest.raises(ValueError, match="base URL"):
         KrakenRestVenue(base_url=url)
 
 

@@ -153,7 +153,7 @@ def test_limiter_settings() -> None:
 
 @pytest.mark.parametrize("kwargs", [
     {"on_exit": "shrug"}, {"duration": 0}, {"pairs": ()}, {"pairs": ("XBT/USD", "XBT/USD")},
-    {"pairs": ("DOGE/EUR",)}, {"poll_interval": 0}, {"jitter": -1.0},
+    {"pairs": ("DOGEEUR",)}, {"poll_interval": 0}, {"jitter": -1.0}, {"base_url": "ftp://x"},
 ])
 def test_config_is_validated(kwargs: dict[str, Any]) -> None:
     with pytest.raises(LiveError):

@@ -126,7 +126,8 @@ def test_order_views_follow_acks_and_amends() -> None:
     assert s["failure"] is None
     assert r["ticks"] >= 59 and r["amends"] == 8  # at 7, 14, ..., 56 s
     assert r["all_outcomes"] and r["all_accepted"]
-    assert s["outcomes"] == {"accepted": 10}  # the add, 8 amends, the cancel at stop
+    assert s["outcomes"] == {"accepted": 10, "rejected": 0, "expired": 0, "coalesced": 0,
+                            "failed": 0}  # the add, 8 amends, the cancel at stop
 
 
 class Crasher(Strategy[NoParams]):
