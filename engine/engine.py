@@ -942,7 +942,8 @@ class Engine:
                     self._orders.set_txid(rec, txids[i])
                 self._orders.mark_open(rec, now)
                 if not rests(o):
-                    self._close(rec, "it does not rest on the book")
+                    # opened and closed by this one reply: the reserve is as it was
+                    self._close(rec, "it does not rest on the book", reserve_changed=False)
                 elif rec.closed_early:
                     self._close(rec, "filled before its acknowledgement")
                 else:
@@ -1057,20 +1058,23 @@ class Engine:
         item.lane.push_front(item)
         self._dirty.add(item.pair)
 
-    def _close(self, rec: OrderRecord, why: str) -> None:
+    def _close(self, rec: OrderRecord, why: str, *, reserve_changed: bool = True) -> None:
         self._orders.close(rec)
-        self._touch_after_close(rec)
+        self._touch_after_close(rec, reserve_changed)
         self._settle_parked(rec, f"the order closed ({why})")
 
-    def _touch_after_close(self, rec: OrderRecord) -> None:
+    def _touch_after_close(self, rec: OrderRecord, reserve_changed: bool) -> None:
         """Mark ``rec``'s pair for a new look only if the close can change its head's fate:
-        the head waits for an event (an order slot, a request slot), or is about ``rec``.
-        A head waiting for the budget until a known time waits just the same."""
+        the head waits for an event (an order slot, a request slot), is about ``rec``, or
+        the cancel reserve held for the pair may have shrunk (``reserve_changed``).  A head
+        waiting for the budget until a known time otherwise waits just the same."""
         pair = rec.pair
         if not math.isfinite(self._pair_wake.get(pair, -_INF)):
             self._dirty.add(pair)
             return
-        if self._shared_spec(pair).margin < self._reserve + self._trading.margin:
+        if reserve_changed and self._shared_spec(pair).margin < (
+            self._reserve + self._trading.margin
+        ):
             self._dirty.add(pair)  # the cancel reserve held for the pair shrank
             return
         q = self._queues.get(pair)
