@@ -16,9 +16,10 @@ How a decision is made (see ``design.md``, "How data flows"):
 Budgets (counter units):
 
 * trading counter per pair: cancels may fill it to ``capacity``; amends, edits and adds
-  only to ``capacity - reserve`` where ``reserve = max(cancel_reserve * capacity,
-  min_cancel_reserve)`` (by default at least 8 units: one cancel of a brand-new order), so a
-  strategy can always pull its quotes;
+  only to ``capacity - held`` where ``held = min(reserve, 8 * n)``, ``reserve =
+  max(cancel_reserve * capacity, min_cancel_reserve)`` (by default at least 8 units: one
+  cancel of a brand-new order) and ``n`` the orders on the pair that rest or may rest, so a
+  strategy can always pull its quotes (IOC and market adds alone hold nothing back);
 * API counter per key: private queries at their endpoint cost;
 * open orders per pair: acknowledged + in-flight adds never exceed the tier's maximum;
 * at most ``max_inflight`` requests on the wire at once (avoids ``EService:Throttled``),

@@ -16,12 +16,15 @@ __all__ = ["EngineSettings"]
 class EngineSettings:
     """Engine policy.  Defaults are safe against the live exchange.
 
-    ``cancel_reserve``: fraction of each pair's trading capacity only cancels may use.
+    ``cancel_reserve``: fraction of each pair's trading capacity only cancels may use (held
+    only for orders that rest or may rest: ``min(reserve, 8 units * n)`` for ``n`` of them).
     ``min_cancel_reserve``: the reserve in counter units at least (default 8: the dearest
     single cancel, of an order younger than 5 s), so one cancel always goes at once even
     on the Starter tier where 10% of the budget is only 6 units.
     ``max_queue``: intents queued at once (all pairs); a full queue refuses new ones.
-    ``max_inflight``: requests on the wire at once for the key.
+    ``max_inflight``: requests on the wire at once for the key (halved on each
+    ``EService:Throttled``, down to 1, and regrown by one per run of that many accepted
+    replies).
     ``retry_rate_limited``: retry once an intent refused for a rate limit (such a refusal
     executes nothing, so the retry cannot duplicate an order).
     ``exchange_deadline``: send Kraken's ``deadline`` with an add whose own deadline is 2 to
