@@ -21,8 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine import cli_types
 from engine.cli import Subcommand, UsageError
+from engine.cli import types as cli_types
 
 __all__ = ["COMMAND", "DEFAULT_OUT"]
 

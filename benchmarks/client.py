@@ -25,6 +25,15 @@ from typing import Any, Protocol
 
 from engine import kraken_errors as ke
 from engine.clock import Clock
+from engine.core.orders import OrderRecord, OrderRegistry, OrderState
+from engine.core.requests import (
+    add_order_fields,
+    add_order_params,
+    amend_params,
+    edit_params,
+    query_request,
+    reply_txids,
+)
 from engine.errors import InvalidIntent
 from engine.intents import (
     AddOrder,
@@ -37,17 +46,8 @@ from engine.intents import (
     TimeInForce,
 )
 from engine.markets import Markets
-from engine.orders import OrderRecord, OrderRegistry, OrderState
 from engine.outcomes import Handle, Outcome, Status
-from engine.requests import (
-    add_order_fields,
-    add_order_params,
-    amend_params,
-    edit_params,
-    query_request,
-    reply_txids,
-)
-from engine.venue import TransportError, Venue
+from engine.venues.base import TransportError, Venue
 
 __all__ = ["PacedClient", "Pacer"]
 
@@ -82,7 +82,7 @@ class PacedClient:
     # -- the engine surface ------------------------------------------------------------
 
     def start(self) -> None:
-        """Nothing to start: present for symmetry with :class:`~engine.engine.Engine`."""
+        """Nothing to start: present for symmetry with :class:`~engine.core.engine.Engine`."""
 
     def submit(self, intent: Intent, *, strategy: str = "default") -> Handle:
         """Start carrying ``intent``; return the handle its outcome resolves."""

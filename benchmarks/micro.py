@@ -16,7 +16,7 @@ CreepingClock`, as the workloads), so wall time is pure CPU:
 * :func:`profile_throughput` -- the same run under :mod:`cProfile`: the functions that take
   the time (for the report's notes).
 * :func:`replay_24h` -- wall seconds of the 24-hour market-maker backtest on three pairs
-  (:func:`engine.backtest.run_backtest`).
+  (:func:`engine.run.backtest.run_backtest`).
 
 Each returns plain dicts (JSON-ready); timings are medians over ``repeats`` runs.
 """
@@ -39,14 +39,15 @@ from typing import Any
 from benchmarks.baselines import AioLimiterPacer, NoLimitPacer
 from benchmarks.client import PacedClient, Pacer
 from benchmarks.clock import CreepingClock
-from engine.backtest import BacktestConfig, run_backtest
 from engine.clock import VirtualClock
-from engine.engine import Engine
+from engine.core.engine import Engine
+from engine.core.requests import add_order_params
+from engine.exchange import SimulatedKraken
 from engine.intents import AddOrder, Side, TimeInForce
 from engine.markets import DEFAULT_MARKETS
-from engine.requests import add_order_params
-from engine.sim import SimulatedKraken, SimulatedVenue
-from engine.venue import Reply
+from engine.run.backtest import BacktestConfig, run_backtest
+from engine.venues.base import Reply
+from engine.venues.simulated import SimulatedVenue
 from limiters import LimiterSettings, Tier, tier_limits
 
 __all__ = [

@@ -1,13 +1,13 @@
 """One bench cell: a workload, on a tier, paced by one limiter, with one seed, measured.
 
-The setting is the backtest's (:mod:`engine.backtest`), on a virtual clock that creeps
+The setting is the backtest's (:mod:`engine.run.backtest`), on a virtual clock that creeps
 1 ns per loop iteration like a real one (:mod:`benchmarks.clock`): a :class:`SimulatedKraken` that
 releases decay every :data:`DECAY_STEP` seconds at a phase drawn from the seed, and a
 :class:`SimulatedVenue` with a one-way delay of ``latency + U(0, jitter)`` seconds.  The
 strategies run behind :class:`~strategies.host.StrategyHost` exactly as in a backtest;
 only what stands between them and the venue changes:
 
-* ``orderpace`` -- one :class:`~engine.engine.Engine` for the key, its rate model matching
+* ``orderpace`` -- one :class:`~engine.core.engine.Engine` for the key, its rate model matching
   the simulated exchange (``LimiterSettings.matching(step, jitter)``, as the backtest);
 * ``orderpace-live`` -- the same engine with the safe live margins
   (``LimiterSettings.live()``: it does not know the exchange's step or phase);
@@ -44,22 +44,22 @@ from benchmarks.client import PacedClient, Pacer
 from benchmarks.clock import CreepingClock
 from benchmarks.workloads import Workload
 from engine import kraken_errors as ke
-from engine.backtest import DEFAULT_DECAY_STEP, DEFAULT_JITTER, DEFAULT_LATENCY
-from engine.engine import Engine
-from engine.intents import AddOrder, AddOrderBatch, AmendOrder, CancelOrder, EditOrder
-from engine.markets import DEFAULT_MARKETS, Markets
-from engine.outcomes import Handle, Outcome, Status
-from engine.sim import (
+from engine.core.engine import Engine
+from engine.exchange import (
     CancelReason,
     Event,
     OrderCancelled,
     OrderFilled,
     PriceTick,
     SimulatedKraken,
-    SimulatedVenue,
     drive_market,
 )
-from engine.summary import percentile
+from engine.intents import AddOrder, AddOrderBatch, AmendOrder, CancelOrder, EditOrder
+from engine.markets import DEFAULT_MARKETS, Markets
+from engine.outcomes import Handle, Outcome, Status
+from engine.run.backtest import DEFAULT_DECAY_STEP, DEFAULT_JITTER, DEFAULT_LATENCY
+from engine.run.summary import percentile
+from engine.venues.simulated import SimulatedVenue
 from limiters import LimiterSettings, Tier, TierLimits, tier_limits
 from strategies.context import StrategyContext
 from strategies.host import StrategyFailed, StrategyHost

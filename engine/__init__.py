@@ -1,12 +1,14 @@
 """orderpace's engine: intents, the scheduler, clocks and venues.
 
 ``Engine`` queues intents per pair and sends each at the earliest moment the rate limits
-allow; venues (``engine.sim`` simulated, ``engine.live`` Kraken REST) carry the requests;
+allow; venues (``engine.venues``: simulated, Kraken REST) carry the requests;
 clocks (``RealClock``, ``VirtualClock``) give time and timers.
 """
 
 from engine.clock import Clock, RealClock, VirtualClock, VirtualTimeDeadlock
-from engine.engine import Engine
+from engine.core.engine import Engine
+from engine.core.metrics import Decision, MetricsSnapshot
+from engine.core.settings import EngineSettings
 from engine.errors import (
     EngineClosed,
     EngineError,
@@ -34,10 +36,8 @@ from engine.intents import (
     TimeInForce,
 )
 from engine.markets import DEFAULT_MARKETS, Market, Markets, UnknownPair
-from engine.metrics import Decision, MetricsSnapshot
 from engine.outcomes import Handle, Outcome, Status
-from engine.settings import EngineSettings
-from engine.venue import Reply, TransportError, Venue
+from engine.venues.base import Reply, TransportError, Venue
 
 __all__ = [
     "DEFAULT_MARKETS",

@@ -12,7 +12,7 @@ The context is the strategy's only handle on the engine and the clock.  It gives
 * ``params`` (validated), ``markets`` (the run's pairs and their order-size rules),
   ``rng`` (seeded: a run is deterministic for its seed), ``end`` (when the run stops,
   seconds on the clock, or None when open-ended);
-* ``metrics()``: the engine's :class:`~engine.metrics.MetricsSnapshot` now -- its model's
+* ``metrics()``: the engine's :class:`~engine.core.metrics.MetricsSnapshot` now -- its model's
   counter levels (units), queue depths, requests in flight, open orders, outcome counts;
 * ``report(key, value)``: figures the strategy wants in the run's summary (e.g. a TWAP's
   shortfall).
@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from engine.clock import Clock
+from engine.core.metrics import MetricsSnapshot
 from engine.intents import (
     AddOrder,
     AddOrderBatch,
@@ -44,11 +45,10 @@ from engine.intents import (
     TimeInForce,
 )
 from engine.markets import Market, Markets
-from engine.metrics import MetricsSnapshot
 from engine.outcomes import Handle, Outcome, Status
 
 if TYPE_CHECKING:
-    from engine.engine import Engine
+    from engine.core.engine import Engine
 
 __all__ = ["OrderView", "StrategyContext"]
 
@@ -157,7 +157,7 @@ class StrategyContext(Generic[P]):
         return self._mids.get(pair)
 
     def metrics(self) -> MetricsSnapshot:
-        """The engine's :class:`~engine.metrics.MetricsSnapshot` at this moment: counter
+        """The engine's :class:`~engine.core.metrics.MetricsSnapshot` at this moment: counter
         levels as its model estimates them (units), queue depths and in-flight requests
         (intents), open orders per pair, outcome and request counts.  Read-only, cheap
         enough to call on every tick."""

@@ -29,7 +29,7 @@ from strategies.base import Fill, OrderEvent, OrderUpdate, Strategy, Tick
 from strategies.context import StrategyContext
 
 if TYPE_CHECKING:
-    from engine.engine import Engine
+    from engine.core.engine import Engine
 
 __all__ = ["StrategyFailed", "StrategyHost"]
 

@@ -17,7 +17,7 @@ import pytest
 import structlog
 from hypothesis import settings
 
-from engine.server import DEMO_KEY, DEMO_SECRET, ExchangeServer, serve
+from engine.exchange.server import DEMO_KEY, DEMO_SECRET, ExchangeServer, serve
 
 settings.register_profile("default", max_examples=50, deadline=None)
 # CI: heavier, and derandomized so a red run always reproduces (and never turns on a case no

@@ -8,7 +8,7 @@ import math
 import pytest
 import structlog.testing
 
-from engine.backtest import (
+from engine.run.backtest import (
     DEFAULT_DURATION,
     DEFAULT_PAIRS,
     MAX_DURATION,
@@ -16,7 +16,7 @@ from engine.backtest import (
     BacktestError,
     run_backtest,
 )
-from engine.summary import percentile
+from engine.run.summary import percentile
 from limiters import Tier
 from strategies.params import InvalidParameter, UnknownParameter
 from strategies.registry import UnknownStrategy

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import structlog
 
-from engine import cli
-from engine.backtest import Progress
+from engine.cli import command as cli
+from engine.run.backtest import Progress
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_ROOT = ROOT / "tests" / "plugin_pkg"
@@ -181,7 +181,7 @@ def test_report_without_matplotlib(capsys: pytest.CaptureFixture[str], tmp_path:
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 
-    import engine.report
+    import engine.run.report
 
     real = importlib.import_module
 
@@ -190,7 +190,7 @@ def test_report_without_matplotlib(capsys: pytest.CaptureFixture[str], tmp_path:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return real(name, package)
 
-    monkeypatch.setattr(engine.report.importlib, "import_module", no_matplotlib)
+    monkeypatch.setattr(engine.run.report.importlib, "import_module", no_matplotlib)
     code, out, err = run_cli(capsys, "backtest", "--duration", "30", "--report", str(tmp_path))
     assert code == 0  # the data files are complete; only the charts are missing
     assert sorted(p.name for p in tmp_path.iterdir()) == ["requests.csv", "summary.json"]

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import structlog
 
-import engine.backtest
-import engine.report
-from engine import cli
+import engine.run.backtest
+import engine.run.report
+from engine.cli import command as cli
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +29,7 @@ def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_a: object, **_k: object) -> None:
         raise AssertionError("the backtest ran")
 
-    monkeypatch.setattr(engine.backtest, "run_backtest", refuse)
+    monkeypatch.setattr(engine.run.backtest, "run_backtest", refuse)
 
 
 def usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -70,9 +70,9 @@ def test_report_directory_is_created_before_the_run(
 
     def check(*_a: object, **_k: object) -> None:
         seen.append(target.is_dir())
-        raise engine.backtest.BacktestError("stop here")
+        raise engine.run.backtest.BacktestError("stop here")
 
-    monkeypatch.setattr(engine.backtest, "run_backtest", check)
+    monkeypatch.setattr(engine.run.backtest, "run_backtest", check)
     assert cli.main(["backtest", "--report", str(target)]) == 2
     assert seen == [True]
     assert "orderpace backtest: error: stop here" in capsys.readouterr().err
@@ -84,7 +84,7 @@ def test_a_report_that_fails_after_the_run_exits_1(
     def full(*_a: object, **_k: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(engine.report, "write_report", full)
+    monkeypatch.setattr(engine.run.report, "write_report", full)
     code = cli.main(["backtest", "--strategy", "grid", "--duration", "5", "--report",
                      str(tmp_path)])
     out, err = capsys.readouterr()

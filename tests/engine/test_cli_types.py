@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine import cli_types
+from engine.cli import types as cli_types
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from engine.clock import VirtualClock
-from engine.engine import Engine, EngineSettings
+from engine.core.engine import Engine, EngineSettings
 from engine.errors import EngineClosed, EngineLocked, InvalidIntent, QueueFull, UnknownOrder
 from engine.intents import (
     AddOrder,
@@ -31,7 +31,7 @@ from engine.intents import (
     QueryOpenOrders,
 )
 from engine.outcomes import Status
-from engine.venue import TransportError
+from engine.venues.base import TransportError
 from limiters import LimiterSettings, Transaction, penalty
 
 Script = Callable[[str, Mapping[str, Any]], dict[str, Any] | None]

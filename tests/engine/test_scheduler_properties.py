@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from engine.clock import VirtualClock
-from engine.engine import Engine, EngineSettings
+from engine.core.engine import Engine, EngineSettings
+from engine.exchange import CancelReason, OrderCancelled, OrderFilled, SimulatedKraken, drive_market
 from engine.intents import (
     AddOrder,
     AmendOrder,
@@ -38,14 +39,7 @@ from engine.intents import (
 )
 from engine.kraken_errors import is_rate_limit_error
 from engine.outcomes import Handle, Outcome, Status
-from engine.sim import (
-    CancelReason,
-    OrderCancelled,
-    OrderFilled,
-    SimulatedKraken,
-    SimulatedVenue,
-    drive_market,
-)
+from engine.venues.simulated import SimulatedVenue
 from limiters import LimiterSettings, tier_limits
 
 PAIRS = ("XBT/USD", "ETH/USD")

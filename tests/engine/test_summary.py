@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.summary import Summary, all_outcomes
+from engine.run.summary import Summary, all_outcomes
 
 STATUSES = ["accepted", "rejected", "expired", "coalesced", "failed"]
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from engine.live.credentials import Credentials
+from engine.venues.kraken_rest.credentials import Credentials
 
 from .support import LEAK_KEY, LEAK_SECRET, leaked
 

@@ -10,14 +10,14 @@ import attrs
 import httpx
 
 from engine.clock import RealClock
-from engine.engine import Engine, EngineSettings
-from engine.live.credentials import Credentials
-from engine.live.pacing import api_pacer_for
-from engine.live.public import PublicThrottle
-from engine.live.recovery import RecoveringVenue, RecoverySettings
-from engine.live.rest import KrakenRestVenue
-from engine.live.runner import LiveConfig, limiter_settings
-from engine.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
+from engine.core.engine import Engine, EngineSettings
+from engine.exchange.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
+from engine.run.live import LiveConfig, limiter_settings
+from engine.venues.kraken_rest.credentials import Credentials
+from engine.venues.kraken_rest.pacing import api_pacer_for
+from engine.venues.kraken_rest.public import PublicThrottle
+from engine.venues.kraken_rest.recovery import RecoveringVenue, RecoverySettings
+from engine.venues.kraken_rest.rest import KrakenRestVenue
 from limiters import MemoryStore
 
 #: Quick recovery for tests: 2 s add deadlines (Kraken's minimum), 0.2 s of clock skew.

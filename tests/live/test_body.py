@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.live.body import (
+from engine.venues.kraken_rest.body import (
     FORM_CONTENT_TYPE,
     JSON_CONTENT_TYPE,
     JSON_ENDPOINTS,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.live.credentials import (
+from engine.venues.kraken_rest.credentials import (
     Credentials,
     CredentialsError,
     InsecureCredentialsFile,

@@ -6,7 +6,7 @@ import pytest
 
 from engine import kraken_errors as ke
 from engine.kraken_errors import ErrorKind
-from engine.live.errors import (
+from engine.venues.kraken_rest.errors import (
     AuthError,
     KrakenError,
     LockoutError,

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 
+from engine.exchange.server import ExchangeServer, FaultKind, FaultPlan
 from engine.intents import AddOrder, CancelOrder, QueryOpenOrders
 from engine.outcomes import Status
-from engine.server import ExchangeServer, FaultKind, FaultPlan
 
 from .e2e import live_stack, orders_by_cl_ord_id
 

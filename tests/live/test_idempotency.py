@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from engine import kraken_errors as ke
-from engine.live.errors import MalformedReply, RateLimitError
-from engine.live.idempotency import (
+from engine.venues.base import Reply, TransportError, Venue
+from engine.venues.kraken_rest.errors import MalformedReply, RateLimitError
+from engine.venues.kraken_rest.idempotency import (
     FoundOrder,
     cancel_counts_as_done,
     find_order_by_cl_ord_id,
     should_resend_add,
 )
-from engine.venue import Reply, TransportError, Venue
 
 
 class FakeVenue:

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import structlog
 
-from engine import cli
-from engine.live.credentials import Credentials
-from engine.live.rest import KrakenRestVenue
+from engine.cli import command as cli
+from engine.venues.kraken_rest.credentials import Credentials
+from engine.venues.kraken_rest.rest import KrakenRestVenue
 
 KEY = "live-cmd-test-key"
 SECRET = base64.b64encode(b"orderpace live command canary secret, do not print").decode()

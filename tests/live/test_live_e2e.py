@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from engine import kraken_errors as ke
-from engine.live.credentials import Credentials
-from engine.live.runner import LiveConfig, LiveResult, run_live
-from engine.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
+from engine.exchange.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
+from engine.run.live import LiveConfig, LiveResult, run_live
+from engine.venues.kraken_rest.credentials import Credentials
 
 from .e2e import orders_by_cl_ord_id
 

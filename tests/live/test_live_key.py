@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from engine import kraken_errors as ke
-from engine.live.credentials import Credentials
-from engine.live.runner import LiveConfig, LiveError, run_live
-from engine.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
+from engine.exchange.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
+from engine.run.live import LiveConfig, LiveError, run_live
+from engine.venues.kraken_rest.credentials import Credentials
 
 Start = Callable[..., Awaitable[ExchangeServer]]
 WRONG_SECRET = base64.b64encode(b"not the demo secret, a canary: never print me").decode()

@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from engine import cli
-from engine.live.credentials import Credentials
-from engine.live.runner import LiveConfig, LiveError, _load_markets, run_live
+from engine.cli import command as cli
+from engine.exchange.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
 from engine.markets import DEFAULT_MARKETS, Market, Markets
-from engine.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
-from engine.venue import Reply
+from engine.run.live import LiveConfig, LiveError, _load_markets, run_live
+from engine.venues.base import Reply
+from engine.venues.kraken_rest.credentials import Credentials
 
 Start = Callable[..., Awaitable[ExchangeServer]]
 CREDS = Credentials(DEMO_KEY, DEMO_SECRET)

@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from engine.live.body import nonce_of_body
-from engine.live.credentials import Credentials
-from engine.live.rest import KrakenRestVenue
-from engine.live.signing import verify
-from engine.venue import TransportError
+from engine.venues.base import TransportError
+from engine.venues.kraken_rest.body import nonce_of_body
+from engine.venues.kraken_rest.credentials import Credentials
+from engine.venues.kraken_rest.rest import KrakenRestVenue
+from engine.venues.kraken_rest.signing import verify
 
 from .support import LEAK_KEY, LEAK_SECRET
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from engine.live.nonce import MAX_NONCE, NonceExhausted, NonceSource, WallClockNonces
+from engine.venues.kraken_rest.nonce import MAX_NONCE, NonceExhausted, NonceSource, WallClockNonces
 
 
 class SteppingWall:

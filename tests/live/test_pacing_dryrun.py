@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from engine.clock import VirtualClock
-from engine.engine import Engine
+from engine.core.engine import Engine
 from engine.intents import AddOrder, AmendOrder, CancelAll, CancelOrder, QueryOpenOrders
-from engine.live.dryrun import LOCAL_ENDPOINTS, DryRunVenue
-from engine.live.pacing import api_pacer_for
 from engine.outcomes import Status
-from engine.venue import Reply
+from engine.venues.base import Reply
+from engine.venues.kraken_rest.dryrun import LOCAL_ENDPOINTS, DryRunVenue
+from engine.venues.kraken_rest.pacing import api_pacer_for
 from limiters import LimiterSettings, MemoryStore
 
 

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 
 from engine.clock import VirtualClock
-from engine.engine import Engine
+from engine.core.engine import Engine
+from engine.core.orders import OrderRecord, OrderState
+from engine.exchange import SimulatedKraken
 from engine.intents import AddOrder, QueryOpenOrders
-from engine.live.poller import ClosedOrder, OrderPoller
-from engine.orders import OrderRecord, OrderState
 from engine.outcomes import Outcome, Status
-from engine.sim import SimulatedKraken, SimulatedVenue
+from engine.venues.kraken_rest.poller import ClosedOrder, OrderPoller
+from engine.venues.simulated import SimulatedVenue
 from limiters import LimiterSettings
 
 PRICES = {"XBT/USD": [(0.0, 60_000.0), (10.0, 59_000.0)], "ETH/USD": [(0.0, 3_000.0)],

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from engine.live.public import PublicThrottle
+from engine.venues.kraken_rest.public import PublicThrottle
 from limiters.costs import PUBLIC_RATE_PER_SECOND
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from engine import kraken_errors as ke
-from engine.live.recovery import RecoveringVenue, RecoverySettings, is_uncertain
-from engine.venue import Reply, TransportError
+from engine.venues.base import Reply, TransportError
+from engine.venues.kraken_rest.recovery import RecoveringVenue, RecoverySettings, is_uncertain
 
 Action = Callable[["Scripted", str, Mapping[str, Any]], Reply]
 

@@ -14,13 +14,13 @@ import httpx
 import pytest
 import structlog
 
-from engine.live.body import InvalidParameter, nonce_of_body
-from engine.live.credentials import Credentials, MissingCredentials
-from engine.live.nonce import WallClockNonces
-from engine.live.public import PublicThrottle
-from engine.live.rest import USER_AGENT, KrakenRestVenue
-from engine.live.signing import verify
-from engine.venue import TransportError, Venue
+from engine.venues.base import TransportError, Venue
+from engine.venues.kraken_rest.body import InvalidParameter, nonce_of_body
+from engine.venues.kraken_rest.credentials import Credentials, MissingCredentials
+from engine.venues.kraken_rest.nonce import WallClockNonces
+from engine.venues.kraken_rest.public import PublicThrottle
+from engine.venues.kraken_rest.rest import USER_AGENT, KrakenRestVenue
+from engine.venues.kraken_rest.signing import verify
 
 from .support import LEAK_KEY, LEAK_SECRET, TracingTransport, leaked, nonce_of, ok
 

@@ -9,10 +9,10 @@ from typing import Any, ClassVar
 
 import pytest
 
+from engine.exchange.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
 from engine.intents import Side
-from engine.live.credentials import Credentials
-from engine.live.runner import LOOPBACK_JITTER, LiveConfig, LiveError, limiter_settings, run_live
-from engine.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
+from engine.run.live import LOOPBACK_JITTER, LiveConfig, LiveError, limiter_settings, run_live
+from engine.venues.kraken_rest.credentials import Credentials
 from limiters import LimiterSettings
 from strategies.base import Fill, OrderEvent, OrderUpdate, Strategy, Tick
 from strategies.registry import discover

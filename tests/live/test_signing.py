@@ -8,7 +8,7 @@ import hmac
 
 import pytest
 
-from engine.live.signing import InvalidSecret, decode_secret, sign, verify
+from engine.venues.kraken_rest.signing import InvalidSecret, decode_secret, sign, verify
 
 from .support import LEAK_SECRET, VECTOR_SECRET, leaked
 

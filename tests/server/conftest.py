@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from engine.server import ExchangeServer
+from engine.exchange.server import ExchangeServer
 
 Start = Callable[..., Awaitable[ExchangeServer]]
 

@@ -7,9 +7,9 @@ import contextlib
 import json
 from typing import Any
 
-from engine.live.body import encode_private
-from engine.live.signing import sign
-from engine.server import DEMO_KEY, DEMO_SECRET
+from engine.exchange.server import DEMO_KEY, DEMO_SECRET
+from engine.venues.kraken_rest.body import encode_private
+from engine.venues.kraken_rest.signing import sign
 
 
 class RawConnection:

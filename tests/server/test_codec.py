@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from engine.server.faults import Fault, FaultKind, FaultPlan, parse_fault
-from engine.server.forms import BadParams, decode_body, decode_query
-from engine.server.http import MAX_BODY, BadRequest, encode_response, read_request
+from engine.exchange.server.faults import Fault, FaultKind, FaultPlan, parse_fault
+from engine.exchange.server.forms import BadParams, decode_body, decode_query
+from engine.exchange.server.http import MAX_BODY, BadRequest, encode_response, read_request
 
 
 def reader_of(data: bytes) -> asyncio.StreamReader:

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from engine.server import DEMO_KEY, DEMO_SECRET
+from engine.exchange.server import DEMO_KEY, DEMO_SECRET
 
 SECRET = base64.b64encode(b"simulate-exchange-cli-canary-secret-0123456789").decode()
 

@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from engine import kraken_errors as ke
-from engine.live.credentials import Credentials
-from engine.live.public import PublicThrottle
-from engine.live.rest import KrakenRestVenue
-from engine.server import DEMO_KEY, DEMO_SECRET, ExchangeServer, FaultKind, FaultPlan
-from engine.venue import TransportError
+from engine.exchange.server import DEMO_KEY, DEMO_SECRET, ExchangeServer, FaultKind, FaultPlan
+from engine.venues.base import TransportError
+from engine.venues.kraken_rest.credentials import Credentials
+from engine.venues.kraken_rest.public import PublicThrottle
+from engine.venues.kraken_rest.rest import KrakenRestVenue
 
 from .conftest import Start
 from .support import RawConnection, signed
@@ -96,7 +96,7 @@ async def test_form_json_and_bracketed_bodies(start_server: Start) -> None:
     fields = "&".join(f"orders[{i}][{k}]={v}" for i, o in enumerate(orders)
                       for k, v in {**o, "cl_ord_id": f"br-{i}"}.items())
     raw = f"nonce=3&pair=XBTUSD&{fields}".encode()
-    from engine.live.signing import sign
+    from engine.venues.kraken_rest.signing import sign
 
     headers = {"API-Key": DEMO_KEY, "API-Sign": sign(DEMO_SECRET, "/0/private/AddOrderBatch",
                                                      3, raw),
@@ -275,7 +275,7 @@ async def test_a_5xx_before_processing_places_nothing(start_server: Start) -> No
 async def test_shutdown_ends_hung_connections(start_server: Start) -> None:
     faults = FaultPlan()
     faults.inject("hang", "Balance", hold=60.0)
-    from engine.server import serve
+    from engine.exchange.server import serve
 
     async with serve(keys={DEMO_KEY: DEMO_SECRET}, faults=faults) as server:
         venue = venue_for(server, timeout=httpx.Timeout(30.0))

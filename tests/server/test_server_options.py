@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine import cli
 from engine import kraken_errors as ke
-from engine.live.credentials import Credentials
-from engine.live.public import PublicThrottle
-from engine.live.rest import KrakenRestVenue
-from engine.server import DEMO_KEY, DEMO_SECRET, CannotListen, serve
-from engine.server.faults import parse_fault
+from engine.cli import command as cli
+from engine.exchange.server import DEMO_KEY, DEMO_SECRET, CannotListen, serve
+from engine.exchange.server.faults import parse_fault
+from engine.venues.kraken_rest.credentials import Credentials
+from engine.venues.kraken_rest.public import PublicThrottle
+from engine.venues.kraken_rest.rest import KrakenRestVenue
 
 from .conftest import Start
 from .support import RawConnection, signed

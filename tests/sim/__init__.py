@@ -1,1 +1,1 @@
-"""Tests of the simulated Kraken exchange (engine.sim) and engine.markets."""
+"""Tests of the simulated Kraken exchange (engine.exchange) and engine.markets."""

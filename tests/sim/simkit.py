@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.sim import SimulatedKraken
+from engine.exchange import SimulatedKraken
 
 #: Flat prices per default pair (the random walk is replaced by one constant tick).
 FLAT = {"XBT/USD": 60000.0, "ETH/USD": 3000.0, "SOL/USD": 150.0}

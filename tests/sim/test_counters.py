@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import kraken_errors as ke
-from engine.sim import TickCounter
+from engine.exchange import TickCounter
 
 from .simkit import add, call, err, make, ok
 

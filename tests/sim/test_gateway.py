@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import kraken_errors as ke
-from engine.sim import SimulatedKraken
+from engine.exchange import SimulatedKraken
 
 from .simkit import AMEND, CANCEL, EDIT, add, call, err, expected_penalty, make, ok, txid
 

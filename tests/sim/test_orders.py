@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine import kraken_errors as ke
-from engine.sim import CancelReason, OrderCancelled, OrderFilled, PriceTick, SimulatedKraken
+from engine.exchange import CancelReason, OrderCancelled, OrderFilled, PriceTick, SimulatedKraken
 
 from .simkit import add, call, err, flat, make, ok, txid
 

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from engine import kraken_errors as ke
-from engine.sim import CancelReason, OrderCancelled
+from engine.exchange import CancelReason, OrderCancelled
 
 from .simkit import AMEND, CANCEL, EDIT, add, call, err, expected_penalty, make, ok, txid
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.clock import DEFAULT_EPOCH
-from engine.sim import (
+from engine.exchange import (
     BadTradeRow,
     OrderFilled,
     RandomWalk,

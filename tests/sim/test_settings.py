@@ -10,13 +10,8 @@ from typing import Any
 import pytest
 
 from engine.clock import VirtualClock
-from engine.sim import (
-    ENDPOINTS,
-    InvalidSimSetting,
-    MarketDriver,
-    SimulatedKraken,
-    SimulatedVenue,
-)
+from engine.exchange import ENDPOINTS, InvalidSimSetting, MarketDriver, SimulatedKraken
+from engine.venues.simulated import SimulatedVenue
 
 BAD_NUMBERS = [math.nan, math.inf, -math.inf, -1.0, "2", None, True]
 

@@ -10,8 +10,9 @@ import pytest
 
 from engine import kraken_errors as ke
 from engine.clock import VirtualClock
-from engine.sim import MarketDriver, OrderFilled, SimulatedVenue, drive_market
-from engine.venue import TransportError, Venue
+from engine.exchange import MarketDriver, OrderFilled, drive_market
+from engine.venues.base import TransportError, Venue
+from engine.venues.simulated import SimulatedVenue
 
 from .simkit import flat, make
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.backtest import BacktestConfig, BacktestResult, run_backtest
+from engine.run.backtest import BacktestConfig, BacktestResult, run_backtest
 
 STRATEGIES = ("market-maker", "twap", "grid", "burst")
 TIERS = ("starter", "intermediate", "pro")

@@ -7,8 +7,8 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from engine.backtest import BacktestConfig, run_backtest
 from engine.intents import AmendOrder, CancelOrder, Side
+from engine.run.backtest import BacktestConfig, run_backtest
 from strategies import Fill, NoParams, OrderEvent, OrderUpdate, Strategy, Tick, param
 from strategies.registry import Registry, StrategyInfo
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.backtest import BacktestConfig, run_backtest
+from engine.core.metrics import MetricsSnapshot
 from engine.intents import Side
-from engine.metrics import MetricsSnapshot
+from engine.run.backtest import BacktestConfig, run_backtest
 from strategies import NoParams, Strategy, Tick
 from strategies.registry import Registry, StrategyInfo
 

@@ -1,0 +1,462 @@
+"""The simulated Kraken exchange: an independent referee for backtests.
+
+:class:`SimulatedKraken` answers Kraken REST requests in process, synchronously, at the
+arrival time it is given: ``handle(endpoint, params, key=..., now=...)`` returns Kraken's
+envelope ``{"error": [], "result": {...}}`` or ``{"error": ["<Kraken error>"]}``.  ``now``
+is clock seconds; UNIX time is ``epoch + now``.  Time never runs backwards: an earlier
+``now`` is read as the latest one seen.
+
+A private request passes these gates, in order; a refusal at any of them changes nothing:
+
+1. the endpoint exists (``EGeneral:Unknown method``) and the key is registered
+   (``EAPI:Invalid key``);
+2. concurrency: an admitted request occupies its key from ``now`` to
+   ``now + processing_time``; with ``max_concurrent`` requests already in flight it is
+   refused with ``EService:Throttled:<UNIX time a slot frees, rounded up>``;
+3. nonce, when ``params`` carry one: above the key's highest accepted nonce, or within
+   ``nonce_window`` below it and never used (``EAPI:Invalid nonce``);
+4. the key's API counter (tier max and decay, cost from ``limiters.costs.API_COSTS``,
+   order endpoints 0): refused with ``EAPI:Rate limit exceeded`` exactly when
+   ``level + cost > max``.
+
+An admitted request is charged its API cost, consumes its nonce and occupies a slot,
+whatever the endpoint then answers (:mod:`engine.exchange.matching` for orders and the
+trading counter, with its own refusals and fixed-part charges).
+
+Public endpoints (no key, no counter): ``Time``, ``SystemStatus`` (always ``online``),
+``AssetPairs``, ``Ticker``; :data:`ENDPOINTS` lists every endpoint served.  Constructor
+arguments out of range (NaN, infinite, negative) raise
+:class:`~engine.exchange.errors.InvalidSimSetting` naming the parameter.
+
+Undocumented by Kraken, chosen here: ``max_concurrent`` 15 and ``processing_time`` 0 s (so
+by default the throttle never triggers: set a processing time to model it), one account
+shared by every key, decay granularity the same for both counters.
+
+Before each request, and whenever :meth:`advance` is called, the exchange catches up with
+time: it consumes each pair's price path up to ``now`` (filling resting orders the price
+reaches), fires the dead-man switch and expires GTD orders, each at its own time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from engine import kraken_errors as ke
+from engine.clock import DEFAULT_EPOCH
+from engine.exchange import queries
+from engine.exchange.accounts import Account, KeyState
+from engine.exchange.counters import TickCounter
+from engine.exchange.errors import check_int, check_number
+from engine.exchange.events import Subscriber
+from engine.exchange.matching import MatchingEngine
+from engine.exchange.orders import order_info
+from engine.exchange.params import Reject, rfc3339
+from engine.exchange.prices import DEFAULT_VOLATILITY, PricePath, RandomWalk
+from engine.exchange.stats import ExchangeStats
+from engine.markets import DEFAULT_MARKETS, Market, Markets
+from limiters.costs import API_COSTS
+from limiters.tiers import Tier, TierLimits, tier_limits
+
+__all__ = ["DEFAULT_MAX_CONCURRENT", "DEFAULT_PROCESSING_TIME", "ENDPOINTS", "SimulatedKraken"]
+
+#: Requests one key may have in flight (undocumented by Kraken: a generous choice).
+DEFAULT_MAX_CONCURRENT = 15
+#: Seconds a request occupies its key (0: requests complete at once, never throttled).
+DEFAULT_PROCESSING_TIME = 0.0
+
+_Handler = Callable[["SimulatedKraken", Mapping[str, Any], float], Any]
+
+
+class _Feed:
+    """One pair's price path, read one tick ahead."""
+
+    __slots__ = ("_it", "market", "next_price", "next_time", "tick")
+
+    def __init__(self, market: Market, path: PricePath) -> None:
+        self.market = market
+        self.tick = float(market.tick_size)
+        self._it: Iterator[tuple[float, float]] = iter(path)
+        self.next_time = math.inf
+        self.next_price = market.start_price
+        self.pull()
+
+    def pull(self) -> None:
+        """Read the next tick (``next_time`` becomes +inf when the path ends)."""
+        for t, p in self._it:
+            if not (math.isfinite(t) and math.isfinite(p) and p > 0):
+                raise ValueError(f"{self.market.name}: bad price tick ({t!r}, {p!r})")
+            self.next_time, self.next_price = float(t), float(p)
+            return
+        self.next_time = math.inf
+
+    def ticks(self, price: float) -> int:
+        """``price`` in whole ticks (nearest, at least 1)."""
+        return max(1, round(price / self.tick))
+
+
+class SimulatedKraken:
+    """Kraken's REST API, rate limits and matching engine, simulated (see module docstring)."""
+
+    def __init__(
+        self,
+        tier: str | Tier = Tier.STARTER,
+        decay_step: float = 0.0,
+        decay_phase: float = 0.0,
+        markets: Markets = DEFAULT_MARKETS,
+        prices: Mapping[str, PricePath] | None = None,
+        seed: int = 0,
+        max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+        processing_time: float = DEFAULT_PROCESSING_TIME,
+        nonce_window: int = 0,
+        epoch: float = DEFAULT_EPOCH,
+        balances: Mapping[str, Decimal | str | int] | None = None,
+        *,
+        keys: Iterable[str] = ("sim",),
+        price_interval: float = 1.0,
+        volatility: float = DEFAULT_VOLATILITY,
+        closed_history: int = 10_000,
+    ) -> None:
+        me = "SimulatedKraken"
+        decay_step = check_number(me, "decay_step", decay_step, unit="seconds")
+        decay_phase = check_number(me, "decay_phase", decay_phase, unit="seconds")
+        processing_time = check_number(me, "processing_time", processing_time, unit="seconds")
+        epoch = check_number(me, "epoch", epoch, unit="UNIX seconds")
+        price_interval = check_number(me, "price_interval", price_interval, unit="seconds",
+                                      positive=True)
+        volatility = check_number(me, "volatility", volatility, unit="per price step")
+        check_int(me, "max_concurrent", max_concurrent, minimum=1)
+        check_int(me, "nonce_window", nonce_window, minimum=0)
+        check_int(me, "closed_history", closed_history, minimum=0)
+        self.limits: TierLimits = tier_limits(tier)
+        self.markets = markets
+        self.epoch = epoch
+        self.decay_step = decay_step
+        self.decay_phase = decay_phase
+        self.max_concurrent = max_concurrent
+        self.processing_time = processing_time
+        self.nonce_window = nonce_window
+        self.stats = ExchangeStats()
+        self._subscribers: list[Subscriber] = []
+        self._keys: dict[str, KeyState] = {}
+        self._now = -math.inf
+        self.engine = MatchingEngine(
+            limits=self.limits, markets=markets, account=Account(balances), stats=self.stats,
+            subscribers=self._subscribers, decay_step=self.decay_step,
+            decay_phase=self.decay_phase, epoch=self.epoch, seed=seed,
+            closed_history=closed_history,
+        )
+        given = {markets.get(name).name: path for name, path in (prices or {}).items()}
+        self._feeds: list[_Feed] = []
+        for m in markets:
+            path = given[m.name] if m.name in given else RandomWalk(
+                m.start_price, seed=seed, name=m.name, interval=price_interval,
+                volatility=volatility,
+            )
+            feed = _Feed(m, path)
+            self.engine.prices[m.name] = feed.ticks(feed.next_price)
+            self._feeds.append(feed)
+        # pending price ticks: (time, feed index), earliest first; ties by pair order
+        self._ticks: list[tuple[float, int]] = [
+            (f.next_time, i) for i, f in enumerate(self._feeds) if f.next_time < math.inf
+        ]
+        heapq.heapify(self._ticks)
+        self._next_event = self._compute_next_event()
+        for k in keys:
+            self.add_key(k)
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def add_key(self, key: str, secret: str | None = None) -> None:
+        """Register API ``key`` (with its ``secret``, for an HTTP front end to verify).
+
+        Registering a known key again only replaces its secret: its counter and nonces stay.
+        """
+        if not isinstance(key, str) or not key:
+            raise ValueError("an API key must be a non-empty string")
+        known = self._keys.get(key)
+        if known is not None:
+            known.set_secret(secret)
+        else:
+            self._keys[key] = KeyState(key, secret, self.nonce_window)
+
+    def has_key(self, key: str) -> bool:
+        return key in self._keys
+
+    def secret_for(self, key: str) -> str | None:
+        """The secret registered with ``key`` (None: unknown key or no secret)."""
+        ks = self._keys.get(key)
+        return ks.secret if ks is not None else None
+
+    # -- time ----------------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        """The latest time the exchange has seen (-inf before the first call)."""
+        return self._now
+
+    def _compute_next_event(self) -> float:
+        t = self._ticks[0][0] if self._ticks else math.inf
+        timer = self.engine.next_timer()
+        return timer if timer is not None and timer < t else t
+
+    def next_event_time(self) -> float:
+        """Clock time of the next price tick, dead-man trigger or expiry (+inf: none)."""
+        return self._next_event
+
+    def advance(self, now: float) -> None:
+        """Process every price tick and timer due at or before ``now``, in time order."""
+        if now > self._now:
+            self._now = now
+        now = self._now
+        if self._next_event > now:
+            return
+        engine, ticks, feeds = self.engine, self._ticks, self._feeds
+        while True:
+            t = ticks[0][0] if ticks else math.inf
+            timer = engine.next_timer()
+            if timer is not None and timer < t:  # ties: the price tick first
+                if timer > now:
+                    break
+                engine.fire_timers(timer)
+                continue
+            if t > now:
+                break
+            feed = feeds[ticks[0][1]]
+            engine.set_price(feed.market, feed.ticks(feed.next_price), t)
+            feed.pull()
+            if feed.next_time < math.inf:
+                heapq.heapreplace(ticks, (feed.next_time, ticks[0][1]))
+            else:
+                heapq.heappop(ticks)
+        self._next_event = self._compute_next_event()
+
+    # -- events --------------------------------------------------------------------------
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(event)`` for every fill, cancel and price tick; returns unsubscribe."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    # -- requests ------------------------------------------------------------------------
+
+    def handle(
+        self, endpoint: str, params: Mapping[str, Any], *, key: str | None, now: float
+    ) -> dict[str, Any]:
+        """Process one request arriving at ``now``; Kraken's reply envelope."""
+        self.advance(now)
+        now = self._now
+        self.stats.requests[endpoint] += 1
+        try:
+            result = self._dispatch(endpoint, params, key, now)
+        except Reject as r:
+            err = r.error
+            self.stats.errors[ke.THROTTLED if err.startswith(ke.THROTTLED) else err] += 1
+            reply: dict[str, Any] = {"error": [err]}
+        else:
+            reply = {"error": [], "result": result}
+        self._next_event = self._compute_next_event()
+        return reply
+
+    def is_public(self, endpoint: str) -> bool:
+        """Whether ``endpoint`` is one of the public endpoints this exchange serves."""
+        return endpoint in _PUBLIC
+
+    def _dispatch(
+        self, endpoint: str, params: Mapping[str, Any], key: str | None, now: float
+    ) -> Any:
+        public = _PUBLIC.get(endpoint)
+        if public is not None:
+            return public(self, params, now)
+        handler = _PRIVATE.get(endpoint)
+        if handler is None:
+            raise Reject(ke.UNKNOWN_METHOD)
+        ks = self._keys.get(key) if key is not None else None
+        if ks is None:
+            raise Reject(ke.INVALID_KEY)
+        if self.processing_time > 0:
+            busy = ks.busy_until(now, self.max_concurrent)
+            if busy is not None:
+                raise Reject(ke.throttled(math.ceil(self.epoch + busy)))
+        raw_nonce = params.get("nonce")
+        nonce = _parse_nonce(raw_nonce) if raw_nonce is not None else None
+        if nonce is not None and not ks.nonces.acceptable(nonce):
+            raise Reject(ke.INVALID_NONCE)
+        cost = API_COSTS[endpoint]
+        api = ks.api
+        if api is None:
+            api = ks.api = TickCounter(
+                self.limits.api_max, self.limits.api_decay,
+                step=self.decay_step, phase=self.decay_phase, start=now,
+            )
+        if not api.fits(cost, now):
+            raise Reject(ke.API_RATE_LIMIT)
+        # admitted: from here on the request is processed, whatever the endpoint answers
+        if cost:
+            api.charge(cost, now)
+        if nonce is not None:
+            ks.nonces.record(nonce)
+        if self.processing_time > 0:
+            ks.occupy(now + self.processing_time)
+        return handler(self, params, now)
+
+    # -- public endpoints ----------------------------------------------------------------
+
+    def _time(self, _params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        wall = self.epoch + now
+        rfc1123 = time.strftime("%a, %d %b %y %H:%M:%S +0000", time.gmtime(math.floor(wall)))
+        return {"unixtime": math.floor(wall), "rfc1123": rfc1123}
+
+    def _system_status(self, _params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """SystemStatus: always ``online``, stamped with the arrival (RFC 3339, UTC)."""
+        return {"status": "online", "timestamp": rfc3339(self.epoch + now)}
+
+    def _pairs_param(self, params: Mapping[str, Any]) -> list[Market]:
+        raw = params.get("pair")
+        if raw in (None, ""):
+            return list(self.markets)
+        names = raw.split(",") if isinstance(raw, str) else raw
+        found = [self.markets.find(str(n).strip()) for n in names]
+        if any(m is None for m in found):
+            raise Reject(ke.UNKNOWN_ASSET_PAIR)
+        return [m for m in found if m is not None]
+
+    def _asset_pairs(self, params: Mapping[str, Any], _now: float) -> dict[str, Any]:
+        return self.markets.asset_pairs(m.name for m in self._pairs_param(params))
+
+    def _ticker(self, params: Mapping[str, Any], _now: float) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for m in self._pairs_param(params):
+            p = m.format_price(self.engine.price(m))
+            out[m.rest_name] = {
+                "a": [p, "1", "1.000"], "b": [p, "1", "1.000"], "c": [p, "0.00000000"],
+                "v": ["0", "0"], "p": [p, p], "t": [0, 0], "l": [p, p], "h": [p, p], "o": p,
+            }
+        return out
+
+    # -- read-only views (the referee's own numbers) --------------------------------------
+
+    @property
+    def tier(self) -> Tier:
+        return self.limits.tier
+
+    def price(self, pair: str) -> Decimal:
+        """The pair's current market price (quote units)."""
+        return self.engine.price(self.markets.get(pair))
+
+    def trading_level(self, pair: str, now: float) -> float:
+        """The pair's trading-counter level at ``now`` (units; changes nothing)."""
+        return self.engine.trading_level(self.markets.get(pair), max(now, self._now))
+
+    def api_level(self, key: str, now: float) -> float:
+        """The key's API-counter level at ``now`` (units; changes nothing)."""
+        ks = self._keys.get(key)
+        if ks is None or ks.api is None:
+            return 0.0
+        return ks.api.level(max(now, self._now))
+
+    def peak_levels(self) -> dict[str, dict[str, float]]:
+        """Highest level each counter reached: ``{"trading": {pair: u}, "api": {key: u}}``."""
+        return {
+            "trading": {n: c.peak for n, c in self.engine.counters.items()},
+            "api": {k: ks.api.peak for k, ks in self._keys.items() if ks.api is not None},
+        }
+
+    def open_order_count(self, pair: str) -> int:
+        """Open orders on ``pair``."""
+        return len(self.engine.books[self.markets.get(pair).name])
+
+    def open_orders(self, pair: str | None = None) -> dict[str, dict[str, Any]]:
+        """Open orders (all pairs, or ``pair``) as Kraken's OpenOrders describes them."""
+        name = self.markets.get(pair).name if pair is not None else None
+        return {
+            t: order_info(o, self.epoch)
+            for t, o in self.engine.open.items()
+            if name is None or o.market.name == name
+        }
+
+    def budget_utilization(self) -> dict[str, float]:
+        """Penalty charged / most allowed (``max + decay * (last - first)``), per pair and
+        ``"overall"`` (sums over pairs); 0 where nothing was allowed."""
+        out: dict[str, float] = {}
+        charged = allowed = 0.0
+        for name in self.stats.first_request:
+            a = self.stats.allowed(name, self.limits.trading_max, self.limits.trading_decay)
+            c = self.stats.penalty.get(name, 0.0)
+            out[name] = c / a if a > 0 else 0.0
+            charged += c
+            allowed += a
+        out["overall"] = charged / allowed if allowed > 0 else 0.0
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """The referee's report, JSON-ready: :class:`ExchangeStats` tallies, ``peak`` levels,
+        ``budget_utilization`` and ``open_orders`` per pair."""
+        return {
+            **self.stats.as_dict(),
+            "peak": self.peak_levels(),
+            "budget_utilization": self.budget_utilization(),
+            "open_orders": {name: len(book) for name, book in self.engine.books.items()},
+        }
+
+    def snapshot(self, now: float) -> dict[str, Any]:
+        """The exchange's state at ``now`` as plain data (orders, balances, counter levels)."""
+        snap = self.engine.snapshot(max(now, self._now))
+        t = max(now, self._now)
+        snap["api"] = {
+            k: lv for k, ks in self._keys.items() if ks.api is not None and (lv := ks.api.level(t))
+        }
+        return snap
+
+    def __repr__(self) -> str:
+        return (
+            f"SimulatedKraken(tier={self.tier.value}, pairs={len(self.markets)}, "
+            f"keys={len(self._keys)}, open={len(self.engine.open)})"
+        )
+
+
+def _parse_nonce(raw: object) -> int:
+    if isinstance(raw, bool):
+        raise Reject(ke.INVALID_NONCE)
+    try:
+        n = int(raw) if isinstance(raw, int | str) else -1
+    except ValueError:
+        raise Reject(ke.INVALID_NONCE) from None
+    if not 0 <= n < 2**64:
+        raise Reject(ke.INVALID_NONCE)
+    return n
+
+
+_PUBLIC: dict[str, _Handler] = {
+    "Time": SimulatedKraken._time,
+    "SystemStatus": SimulatedKraken._system_status,
+    "AssetPairs": SimulatedKraken._asset_pairs,
+    "Ticker": SimulatedKraken._ticker,
+}
+
+_PRIVATE: dict[str, _Handler] = {
+    "AddOrder": lambda x, p, t: x.engine.add_order(p, t),
+    "AddOrderBatch": lambda x, p, t: x.engine.add_order_batch(p, t),
+    "AmendOrder": lambda x, p, t: x.engine.amend_order(p, t),
+    "EditOrder": lambda x, p, t: x.engine.edit_order(p, t),
+    "CancelOrder": lambda x, p, t: x.engine.cancel_order(p, t),
+    "CancelOrderBatch": lambda x, p, t: x.engine.cancel_order_batch(p, t),
+    "CancelAll": lambda x, _p, t: x.engine.cancel_all(t),
+    "CancelAllOrdersAfter": lambda x, p, t: x.engine.cancel_all_after(p, t),
+    "OpenOrders": lambda x, p, _t: queries.open_orders(x.engine, p),
+    "ClosedOrders": lambda x, p, _t: queries.closed_orders(x.engine, p),
+    "QueryOrders": lambda x, p, _t: queries.query_orders(x.engine, p),
+    "Balance": lambda x, _p, _t: queries.balance(x.engine),
+}
+
+#: Every endpoint the exchange serves, public and private (Kraken's names).
+ENDPOINTS: frozenset[str] = frozenset(_PUBLIC) | frozenset(_PRIVATE)

@@ -1,0 +1,65 @@
+"""API keys the simulated exchange accepts.
+
+Without configuration it accepts one documented demo pair, :data:`DEMO_KEY` and
+:data:`DEMO_SECRET`: they unlock nothing but this local simulator, so printing them is
+fine (``orderpace simulate-exchange`` prints them at start, so a client can be pointed at
+it).  Other pairs come from ``--key``/``--secret`` or the environment variables
+:data:`KEY_VAR` and :data:`SECRET_VAR`; those secrets are never printed or logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+
+from engine.venues.kraken_rest.credentials import Credentials, CredentialsError
+
+__all__ = ["DEMO_KEY", "DEMO_SECRET", "KEY_VAR", "SECRET_VAR", "ServerKeys", "server_keys"]
+
+#: The demo API key (public: it only works against this local simulator).
+DEMO_KEY = "orderpace-demo-key"
+#: The demo API secret (base64, as Kraken issues secrets; public like :data:`DEMO_KEY`).
+DEMO_SECRET = base64.b64encode(
+    b"orderpace simulated exchange demo secret -- not a real Kraken secret"
+).decode()
+
+KEY_VAR = "ORDERPACE_SIM_API_KEY"
+SECRET_VAR = "ORDERPACE_SIM_API_SECRET"
+
+
+class ServerKeys:
+    """Key -> secret pairs, and whether they are the demo pair (safe to print)."""
+
+    __slots__ = ("demo", "pairs")
+
+    def __init__(self, pairs: Mapping[str, str], *, demo: bool) -> None:
+        self.pairs = dict(pairs)
+        self.demo = demo
+
+    def __repr__(self) -> str:
+        shown = ", ".join(k[:4] + "..." for k in self.pairs)
+        return f"ServerKeys({shown}, demo={self.demo})"
+
+
+def server_keys(
+    key: str | None = None, secret: str | None = None, environ: Mapping[str, str] | None = None
+) -> ServerKeys:
+    """The keys to accept: ``key``/``secret`` if given, else the environment, else the demo.
+
+    Raises :class:`~kraken_rest.credentials.CredentialsError` (never showing the secret)
+    when only one half of a pair is given or the secret is not base64.
+    """
+    env = os.environ if environ is None else environ
+    if key is None and secret is None:
+        key = env.get(KEY_VAR) or None
+        secret = env.get(SECRET_VAR) or None
+        where = f"{KEY_VAR} and {SECRET_VAR}"
+    else:
+        where = "--key and --secret"
+    if key is None and secret is None:
+        return ServerKeys({DEMO_KEY: DEMO_SECRET}, demo=True)
+    if key is None or secret is None:
+        raise CredentialsError(f"give both {where}, or neither (to use the demo key)")
+    creds = Credentials(key.strip(), secret.strip())  # validates; its errors hide the secret
+    return ServerKeys({creds.key: creds.secret}, demo=False)
