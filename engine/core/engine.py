@@ -74,6 +74,7 @@ from engine.intents import (
 )
 from engine.markets import DEFAULT_MARKETS, Market, Markets
 from engine.outcomes import Handle, Outcome, Status
+from engine.timefmt import rfc3339
 from engine.venues.base import TransportError, Venue
 from limiters import (
     Counter,
@@ -750,7 +751,7 @@ class Engine:
         if self.settings.exchange_deadline and item.deadline is not None:
             ahead = item.deadline - now
             if 2.0 <= ahead <= 60.0:
-                params["deadline"] = _rfc3339(self.clock.wall() + ahead)
+                params["deadline"] = rfc3339(self.clock.wall() + ahead)
         self._count_pending(pair, orders, 1)
         for o in orders:
             rec = self._orders.get(o.cl_ord_id)
@@ -1279,10 +1280,4 @@ def _looks_like_cl_ord_id(order_id: str) -> bool:
     """Kraken txids look like ``OUF4EM-FRGI2-MQMWZD``; anything else is taken as cl_ord_id."""
     parts = order_id.split("-")
     return not (len(parts) == 3 and [len(p) for p in parts] == [6, 5, 6] and order_id.isupper())
-
-
-def _rfc3339(unix: float) -> str:
-    import datetime as _dt
-
-    return _dt.datetime.fromtimestamp(unix, tz=_dt.UTC).isoformat(timespec="milliseconds")
 

@@ -61,7 +61,6 @@ Times are seconds; ``wall`` gives UNIX seconds (deadlines are UNIX times).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -71,6 +70,7 @@ import attrs
 import structlog
 
 from engine import kraken_errors as ke
+from engine.timefmt import rfc3339
 from engine.venues.base import Reply, TransportError, Venue
 from engine.venues.kraken_rest.errors import (
     KrakenError,
@@ -141,20 +141,6 @@ class RecoverySettings:
             raise ValueError(f"add_deadline must be 2 to 60 s (Kraken), got {self.add_deadline}")
         if self.lookup_attempts < 1 or self.cancel_retries < 0:
             raise ValueError("lookup_attempts must be >= 1 and cancel_retries >= 0")
-
-
-def _rfc3339(unix: float) -> str:
-    return dt.datetime.fromtimestamp(unix, tz=dt.UTC).isoformat(timespec="milliseconds")
-
-
-def _parse_rfc3339(text: object) -> float | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        when = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return when.timestamp() if when.tzinfo is not None else None
 
 
 def _truthy(value: object) -> bool:
@@ -281,7 +267,7 @@ class RecoveringVenue:
         p = dict(params)
         own = p.get("deadline") in (None, "")
         if own:
-            p["deadline"] = _rfc3339(self._wall() + self.settings.add_deadline)
+            p["deadline"] = rfc3339(self._wall() + self.settings.add_deadline)
         resends = 0
         while True:
             if resends:
@@ -295,7 +281,7 @@ class RecoveringVenue:
                     resends += 1
                     self.stats["add.resent"] += 1
                     if own:
-                        p["deadline"] = _rfc3339(self._wall() + self.settings.add_deadline)
+                        p["deadline"] = rfc3339(self._wall() + self.settings.add_deadline)
                     continue
                 failure = str(e)
             else:
@@ -326,7 +312,7 @@ class RecoveringVenue:
             resends += 1
             self.stats["add.resent"] += 1
             _log.info("recovery.add_resent", endpoint=endpoint, orders=len(ids))
-            p["deadline"] = _rfc3339(self._wall() + self.settings.add_deadline)
+            p["deadline"] = rfc3339(self._wall() + self.settings.add_deadline)
 
     async def _settle_add(
         self, endpoint: str, params: Mapping[str, Any], ids: list[str], failure: str
@@ -334,7 +320,7 @@ class RecoveringVenue:
         """The reply for an add whose fate was unknown; raises :class:`_NotPlaced`."""
         found = await self._lookup(endpoint, ids, failure)
         if not found:
-            deadline = _parse_rfc3339(params.get("deadline"))
+            deadline = parse_rfc3339(params.get("deadline"))
             if deadline is None:  # unreadable: count from now, which is later than it
                 deadline = self._wall() + self.settings.add_deadline
             wait = deadline + self.settings.skew - self._wall()
