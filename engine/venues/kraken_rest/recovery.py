@@ -70,7 +70,7 @@ import attrs
 import structlog
 
 from engine import kraken_errors as ke
-from engine.timefmt import rfc3339
+from engine.timefmt import parse_rfc3339, rfc3339
 from engine.venues.base import Reply, TransportError, Venue
 from engine.venues.kraken_rest.errors import (
     KrakenError,
