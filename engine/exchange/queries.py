@@ -164,9 +164,9 @@ def trade_balance(x: MatchingEngine, params: Mapping[str, Any]) -> dict[str, str
     (assets with no pair to ``asset`` count 0), ``tb`` = ``e`` = ``mf`` = ``eb`` (no margin
     is modelled), the margin fields 0."""
     target = params.get("asset") or "ZUSD"
-    if not isinstance(target, str) or target not in x.account.balances and target not in {
+    if not isinstance(target, str) or (target not in x.account.balances and target not in {
         a for m in x.markets for a in (m.base, m.quote)
-    }:
+    }):
         raise Reject(ke.UNKNOWN_ASSET)
     total = _ZERO
     for asset, amount in x.account.balances.items():
