@@ -102,3 +102,25 @@ def test_absurd_flags_are_a_one_line_usage_error(flag: str, value: str) -> None:
     assert result.returncode == 2 and result.stdout == ""
     last = result.stderr.strip().splitlines()[-1]  # argparse: the usage, then one error line
     assert last.startswith(f"orderpace simulate-exchange: error: argument {flag}: expected")
+
+
+async def test_the_app_in_process_limits_public_calls_per_address(start_server: Start) -> None:
+    server = await start_server(exchange_options={"public_burst": 2})
+    transport = httpx.ASGITransport(app=server.app, client=("10.1.2.3", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sim") as client:
+        replies = [(await client.get("/0/public/Time")).json()["error"] for _ in range(3)]
+        missing = await client.get("/elsewhere")
+    assert replies == [[], [], [ke.TOO_MANY_REQUESTS]]
+    assert missing.status_code == 404 and missing.json() == {"error": [ke.UNKNOWN_METHOD]}
+    assert server.exchange.public_limit.level("10.1.2.3", server.clock.now()) > 1
+
+
+def test_help_lists_every_misbehaviour_flag_with_its_default() -> None:
+    out = subprocess.run([sys.executable, "-m", "engine", "simulate-exchange", "--help"],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    text = " ".join(out.split())
+    for flag, default in (("--lockout-after", "default 10"), ("--lockout-seconds", "default 900"),
+                          ("--public-rate", "default 1"), ("--public-burst", "default 15"),
+                          ("--nonce-window", "default 0"), ("--jitter-ms", "default 0"),
+                          ("--idle-timeout", "default 60"), ("--spread-ticks", "default 1")):
+        assert flag in text and default in text.split(flag, 2)[-1][:400], flag
