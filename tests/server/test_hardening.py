@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from engine import kraken_errors as ke
+from engine.cli import command as cli
 from engine.exchange.server import MAX_BODY, MAX_JITTER, ServerConfig
 
 from .conftest import Start
@@ -94,13 +95,15 @@ def test_jitter_is_bounded() -> None:
     ("--processing-time", "1e308"), ("--lockout-seconds", "1e308"), ("--idle-timeout", "0"),
     ("--public-rate", "inf"), ("--nonce-window", "-1"), ("--spread-ticks", "-1"),
 ])
-def test_absurd_flags_are_a_one_line_usage_error(flag: str, value: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "engine", "simulate-exchange", flag, value],
-        capture_output=True, text=True, timeout=30,
-    )
-    assert result.returncode == 2 and result.stdout == ""
-    last = result.stderr.strip().splitlines()[-1]  # argparse: the usage, then one error line
+def test_absurd_flags_are_a_one_line_usage_error(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as e:
+        cli.main(["simulate-exchange", flag, value])
+    assert e.value.code == 2
+    out = capsys.readouterr()
+    last = out.err.strip().splitlines()[-1]  # argparse: the usage, then one error line
+    assert out.out == ""
     assert last.startswith(f"orderpace simulate-exchange: error: argument {flag}: expected")
 
 
