@@ -60,6 +60,11 @@ class WsTokens:
         t = self._tokens.get(token) if isinstance(token, str) else None
         return t is not None and (bool(t.users) or now - t.issued_at <= self.ttl)
 
+    def key_of(self, token: object) -> str | None:
+        """The API key ``token`` was issued to (None: never issued or forgotten)."""
+        t = self._tokens.get(token) if isinstance(token, str) else None
+        return t.key if t is not None else None
+
     def use(self, token: object, connection: int, now: float) -> str | None:
         """The key of ``token`` if it is valid at ``now`` (binding it to ``connection``, or
         already bound to it); None if it is refused."""
