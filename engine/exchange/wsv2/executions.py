@@ -89,6 +89,8 @@ def _placed(e: OrderPlaced, m: ExchangeMarket, epoch: float) -> list[dict[str, A
     new = _base(e.txid, m, e.side, e.time, epoch, e.cl_ord_id, e.userref)
     new.update({"exec_type": "new", "order_status": "new", "order_qty": _f(e.volume),
                 "cum_qty": 0.0})
+    if e.price is not None:
+        new["limit_price"] = _f(e.price)
     return [pending, new]
 
 
