@@ -22,6 +22,16 @@ _NONCES = itertools.count(1)
 
 Message = dict[str, Any]
 
+#: Flat prices (one tick at 0) for the default pairs: nothing fills unless it crosses.
+FLAT = {"XBT/USD": 60000.0, "ETH/USD": 3000.0, "SOL/USD": 150.0}
+
+
+def flat(**moves: list[tuple[float, float]]) -> dict[str, list[tuple[float, float]]]:
+    """Price paths: flat, except the pairs given (``XBT_USD=[(t, price), ...]``)."""
+    paths = {pair: [(0.0, p)] for pair, p in FLAT.items()}
+    paths.update({k.replace("_", "/"): v for k, v in moves.items()})
+    return paths
+
 
 async def rest(server: ExchangeServer, endpoint: str, **params: Any) -> Message:
     """A signed private REST call with the demo key; Kraken's envelope."""
