@@ -12,7 +12,8 @@ connection's FIFO (:class:`~engine.exchange.server.ws_session.WsSession`).
 
 On connect the server sends Kraken's ``status`` message.  When the connection closes, its
 subscription ends and its tokens live on only by their ttl; messages already read still
-reach the exchange (they were on the wire).
+reach the exchange (they were on the wire) -- unless the server itself dropped it (a
+fault): then nothing after the dropping message reaches the exchange.
 
 Faults (:mod:`engine.exchange.server.faults`) apply per message, by method name or ``/v2``:
 ``drop-reply`` aborts the TCP connection (after the exchange processed the message, or
@@ -149,10 +150,14 @@ class WsRoute:
             wait = item.due - self.now()
             if wait > 0:
                 await self.pause(wait)
-            await self._one(conn, websocket, session, item)
+            if not await self._one(conn, websocket, session, item):
+                break  # the server dropped the connection: what followed never arrives
+        while await inbox.get() is not None:
+            pass
 
     async def _one(self, conn: Connection, websocket: WebSocket, session: WsSession,
-                   item: _Inbound) -> None:
+                   item: _Inbound) -> bool:
+        """Handle one message; False when a fault closed the connection."""
         epoch = self.dispatcher.exchange.epoch
         try:
             request = parse_request(item.text)
@@ -162,14 +167,13 @@ class WsRoute:
             now = self.now()
             reply = failure(bad.method, bad.req_id, bad.error)
             session.send(stamped(reply, epoch + item.read_at, epoch + now))
-            return
+            return True
         method = request.method
         self.stats.requests[method] += 1
         fault = self.faults.pick(method, ws=True)
         if fault is not None and not fault.processes:
             self._record(method, item.read_at, None, None, (), fault.kind, conn)
-            await self._strike(fault, request, None, conn, websocket, session, item)
-            return
+            return await self._strike(fault, request, None, conn, websocket, session, item)
         now = self.now()
         replies = self.dispatcher.handle(request, conn.index, session.send, now)
         key = self.dispatcher.key_of(request.params.get("token"), now)
@@ -177,12 +181,12 @@ class WsRoute:
         self._record(method, item.read_at, now, key, errors, fault.kind if fault else None,
                      conn)
         if fault is not None:
-            await self._strike(fault, request, replies, conn, websocket, session, item)
-            return
+            return await self._strike(fault, request, replies, conn, websocket, session, item)
         out = epoch + self.now()
         for reply in replies:
             session.send(stamped(reply, epoch + item.read_at, out) if "method" in reply
                          else reply)
+        return True
 
     def _record(self, endpoint: str, received: float, handled: float | None, key: str | None,
                 errors: tuple[str, ...], fault: FaultKind | None, conn: Connection) -> None:
@@ -196,32 +200,32 @@ class WsRoute:
 
     async def _strike(self, fault: Fault, request: WsRequest, replies: list[dict[str, Any]] | None,
                       conn: Connection, websocket: WebSocket, session: WsSession,
-                      item: _Inbound) -> None:
-        """What a fault makes of ``request`` (``replies``: the exchange's, if processed)."""
+                      item: _Inbound) -> bool:
+        """What a fault makes of ``request`` (``replies``: the exchange's, if processed);
+        False when it closed the connection."""
         _log.info("server.fault", kind=fault.kind.value, endpoint=request.method,
                   processed=replies is not None, transport="ws")
         epoch = self.dispatcher.exchange.epoch
         kind = fault.kind
         if kind is FaultKind.HANG:
-            return
-        if kind is FaultKind.DROP_REPLY:
-            if conn.abort is not None:
-                self._drop(conn)
-            else:  # no socket to abort (driven in process): close without a reply
-                kind = FaultKind.HTTP_5XX
-        if kind is FaultKind.HTTP_5XX:
+            return True
+        if kind is FaultKind.DROP_REPLY and conn.abort is not None:
+            await session.flush()  # earlier replies went out; this one never will
+            session.closed = True
+            self._drop(conn)
+            return False
+        if kind in (FaultKind.HTTP_5XX, FaultKind.DROP_REPLY):  # no socket to abort: close
             session.closed = True
             with contextlib.suppress(Exception):
                 await websocket.close(1011)
-            return
-        if kind is FaultKind.DROP_REPLY:
-            return
+            return False
         times = (epoch + item.read_at, epoch + self.now())
         if kind is FaultKind.MALFORMED_JSON:
             first = replies[0] if replies else failure(request.method, request.req_id,
                                                        ke.UNAVAILABLE)
             text = dumps(stamped(first, *times))
             session.send_text(text[: max(1, len(text) // 2)])
-            return
+            return True
         error = ke.INVALID_SESSION if kind is FaultKind.REFUSE_TOKEN else ke.UNAVAILABLE
         session.send(stamped(self.dispatcher.refuse(request, error), *times))
+        return True

@@ -74,6 +74,11 @@ class WsSession:
             return
         self._queue.put_nowait(text)
 
+    async def flush(self, timeout: float = 1.0) -> None:
+        """Wait (at most ``timeout`` s) until everything queued so far was written."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), timeout)
+
     async def aclose(self) -> None:
         """Write what is queued, then stop (at once if the connection is gone)."""
         self._queue.put_nowait(None)
@@ -93,13 +98,20 @@ class WsSession:
                 timeout = max(0.0, next_beat - loop.time())
             else:
                 next_beat = None
+            queued = True
             try:
                 text = await asyncio.wait_for(self._queue.get(), timeout)
             except TimeoutError:
-                text = _HEARTBEAT_TEXT
+                text, queued = _HEARTBEAT_TEXT, False
                 next_beat = loop.time() + self._heartbeat
-            if text is None or not await self._put(text):
+            written = text is not None and await self._put(text)
+            if queued:
+                self._queue.task_done()
+            if not written:
                 self.closed = True
+                while not self._queue.empty():  # nothing more goes out: release flushers
+                    self._queue.get_nowait()
+                    self._queue.task_done()
                 return
 
     async def _put(self, text: str) -> bool:
