@@ -122,6 +122,9 @@ def test_throttle_flags_turn_the_throttle_on() -> None:
         (["--max-concurrent", "0"], "argument --max-concurrent: expected an integer >= 1"),
         (["--fault", "drop-reply:Nope"], "unknown endpoint 'Nope' in 'drop-reply:Nope'; "
                                          "known: AddOrder, "),
+        (["--ws-token-ttl", "0"], "argument --ws-token-ttl: expected a number > 0"),
+        (["--heartbeat", "nan"], "argument --heartbeat: expected a number > 0"),
+        (["--fault", "hang:add_order:1:1:sometime"], "WHEN must be 'after' or 'before'"),
     ],
 )
 def test_bad_options_are_refused(capsys: pytest.CaptureFixture[str], argv: list[str],
