@@ -117,6 +117,8 @@ def test_any_message_is_a_request_or_a_clear_refusal(text: str | bytes) -> None:
 
 def test_request_reading_rules() -> None:
     assert parse_request('{"method":"ping","req_id":7}') == WsRequest("ping", {}, 7)
+    secret = parse_request('{"method":"cancel_all","params":{"token":"t0k3n-s3cr3t"}}')
+    assert secret.params["token"] == "t0k3n-s3cr3t" and "t0k3n" not in repr(secret)
     assert parse_request(b'{"method":"ping","params":null}') == WsRequest("ping")
     cases = {
         "not json": ("EGeneral:Invalid arguments", None, None),

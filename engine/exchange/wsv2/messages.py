@@ -86,12 +86,18 @@ class WsBadRequest(WsReject):
         self.req_id = req_id
 
 
+def _shown(params: Mapping[str, Any]) -> str:
+    """``params`` for a repr: the token (a credential) never shown."""
+    return repr({k: ("***" if k == "token" else v) for k, v in params.items()})
+
+
 @attrs.frozen(slots=True)
 class WsRequest:
-    """One request read off a connection (``params`` never None)."""
+    """One request read off a connection (``params`` never None; its token never in a
+    repr)."""
 
     method: str
-    params: Mapping[str, Any] = attrs.field(factory=dict)
+    params: Mapping[str, Any] = attrs.field(factory=dict, repr=_shown)
     req_id: int | None = None
 
 
