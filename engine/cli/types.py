@@ -1,8 +1,8 @@
 """Argument types shared by the command line's subcommands.
 
-Each converts one argument's text (numbers through :mod:`engine.numbers`) or raises :class:`argparse.ArgumentTypeError` naming what
-was expected, so argparse reports ``orderpace <command>: error: argument --x: expected ...``
-and exits with code 2.
+Each converts one argument's text (numbers through :mod:`engine.numbers`) or raises
+:class:`argparse.ArgumentTypeError` naming what was expected, so argparse reports
+``orderpace <command>: error: argument --x: expected ...`` and exits with code 2.
 
 :func:`output_directory` is the one with a side effect: it creates the directory (so that a
 run that would write there fails at once, not after the work is done);

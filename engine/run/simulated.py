@@ -11,8 +11,9 @@
 :func:`play` runs a :class:`~engine.run.loop.RunLoop` there: the exchange's events routed to
 it, the market driven (prices at time 0 reach the strategies before they start), the
 strategies started, ``started()`` called; at clock time ``until`` (or a strategy failure)
-``stopping()`` is called, the strategies stop, the clients drain for at most ``drain_timeout`` seconds, the market
-stops, ``drained()`` is called, the clients close and their handles settle.
+``stopping()`` is called, the strategies stop, the clients drain for at most
+``drain_timeout`` seconds, the market stops, ``drained()`` is called, the clients close
+and their handles settle.
 """
 
 from __future__ import annotations
