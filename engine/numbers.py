@@ -11,13 +11,17 @@ given; :func:`whole` an int within them.  Each raises :class:`BadNumber` (a
 :func:`parse_real` and :func:`parse_whole` read the same from text (a command-line
 argument) and word the error for it: ``expected a number of seconds > 0, got '0'``.
 Units are only words here; no value is converted.
+
+:func:`positive_decimal` reads an exchange's number (a price, a volume: text or int) as a
+finite :class:`~decimal.Decimal` > 0, or None: replies are data, not settings.
 """
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal, InvalidOperation
 
-__all__ = ["BadNumber", "parse_real", "parse_whole", "real", "whole"]
+__all__ = ["BadNumber", "parse_real", "parse_whole", "positive_decimal", "real", "whole"]
 
 
 class BadNumber(ValueError):
@@ -100,3 +104,14 @@ def parse_whole(
     if _outside(v, ge, None, le):
         raise BadNumber(expected)
     return v
+
+
+def positive_decimal(value: object) -> Decimal | None:
+    """A finite Decimal > 0 from text or an int (never a bool or float); None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    try:
+        d = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() and d > 0 else None

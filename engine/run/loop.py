@@ -11,7 +11,7 @@ A :class:`RunLoop` holds what every run does the same way:
   frees its slot under the open-orders cap.  :meth:`RunLoop.on_exchange_event` turns the
   simulated exchange's events into those calls;
 * **the tally**: every terminal outcome of every host's intents goes to one
-  :class:`~engine.run.summary.OutcomeTally`;
+  :class:`~engine.run.summary.OutcomeTally` (or to ``observe``, which must tally it);
 * **the end**: :meth:`RunLoop.wait` returns at a clock time, at a strategy failure, or when
   one of the given :class:`asyncio.Event` is set -- whichever is first; then :meth:`stop`
   (the strategies' ``stop`` hooks: they cancel their orders) or :meth:`halt` (no hook), and
@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
 from engine.clock import Clock
 from engine.exchange import CancelReason, Event, OrderCancelled, OrderFilled, PriceTick
+from engine.outcomes import Handle, Outcome
 from engine.run.summary import OutcomeTally
 from strategies.base import Strategy
 from strategies.context import StrategyContext
@@ -69,10 +70,12 @@ class RunLoop:
 
     def __init__(
         self, clock: Clock, clients: Iterable[Client], *, tally: OutcomeTally | None = None,
+        observe: Callable[[Handle, Outcome], None] | None = None,
     ) -> None:
         self.clock = clock
         self.clients: list[Client] = list(dict.fromkeys(clients))  # each once, in order
         self.tally = tally if tally is not None else OutcomeTally()
+        self._observe = observe if observe is not None else self.tally.observe
         self.hosts: list[StrategyHost] = []
         self.failure: StrategyFailed | None = None
         self.stopping = False
@@ -86,7 +89,7 @@ class RunLoop:
         run's ``failure`` set) when its constructor raises."""
         try:
             host = StrategyHost(strategy_type, ctx, engine, on_error=self._failed,
-                                on_outcome=self.tally.observe)
+                                on_outcome=self._observe)
         except StrategyFailed as e:
             self._failed(e)
             return None

@@ -74,7 +74,7 @@ class MarginProblem:
     margin: float
 
     def __str__(self) -> str:
-        return (f"the engine would keep {self.margin:.4g} of the {self.counter} counter's "
+        return (f"the engine would keep {self.margin:.6g} of the {self.counter} counter's "
                 f"{self.maximum:g} units free (decay {self.decay:g}/s), leaving less than its "
                 f"costliest request ({self.costliest} units)")
 
