@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -191,12 +191,14 @@ class RequestRecord:
 
 @attrs.frozen(slots=True)
 class BacktestResult:
-    """A run's :class:`Summary`, and with ``record`` its requests and samples."""
+    """A run's :class:`Summary`, its fills per pair (``count``, ``volume`` as text: what the
+    exchange executed), and with ``record`` its requests and samples."""
 
     summary: Summary
     config: BacktestConfig
     trading_max: float
     api_max: float
+    fills: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     requests: tuple[RequestRecord, ...] = ()
     samples: tuple[Sample, ...] = ()
     waits: tuple[float, ...] = ()
@@ -343,7 +345,8 @@ class _Backtest:
         record = cfg.record
         return BacktestResult(
             summary=summary, config=cfg, trading_max=limits.trading_max,
-            api_max=limits.api_max, requests=self._requests() if record else (),
+            api_max=limits.api_max, fills=run.fills() if run is not None else {},
+            requests=self._requests() if record else (),
             samples=tuple(sampler.series or ()) if record else (),
             waits=tuple(sorted(tally.waits)) if record else (),
         )

@@ -10,6 +10,7 @@ A :class:`RunLoop` holds what every run does the same way:
   an order no host owns is closed in every client directly (``order_closed``), so that it
   frees its slot under the open-orders cap.  :meth:`RunLoop.on_exchange_event` turns the
   simulated exchange's events into those calls;
+* **fills**: counted per pair as they are routed (:meth:`RunLoop.fills`);
 * **the tally**: every terminal outcome of every host's intents goes to one
   :class:`~engine.run.summary.OutcomeTally` (or to ``observe``, which must tally it);
 * **the end**: :meth:`RunLoop.wait` returns at a clock time, at a strategy failure, or when
@@ -79,6 +80,7 @@ class RunLoop:
         self.hosts: list[StrategyHost] = []
         self.failure: StrategyFailed | None = None
         self.stopping = False
+        self._fills: dict[str, tuple[int, Decimal]] = {}
         self._finished: asyncio.Future[None] | None = None
 
     # -- hosting -------------------------------------------------------------------------
@@ -108,6 +110,10 @@ class RunLoop:
             out.update(h.ctx.reported)
         return out
 
+    def fills(self) -> dict[str, dict[str, Any]]:
+        """Fills routed so far, per pair: ``count`` and ``volume`` (base units, as text)."""
+        return {pair: {"count": n, "volume": str(v)} for pair, (n, v) in self._fills.items()}
+
     def _failed(self, err: StrategyFailed) -> None:
         if self.failure is None:
             self.failure = err
@@ -127,6 +133,8 @@ class RunLoop:
     def fill(self, txid: str, cl_ord_id: str | None, pair: str, side: str, price: Decimal,
              volume: Decimal, time: float, *, maker: bool = True) -> None:
         """An order executed in full: its owner's ``on_fill``; the clients close it."""
+        count, total = self._fills.get(pair, (0, Decimal(0)))
+        self._fills[pair] = (count + 1, total + volume)
         owners = self._owners((cl_ord_id, txid))
         for host in owners:
             host.fill(txid, cl_ord_id, pair, side, price, volume, time, maker=maker)
