@@ -187,8 +187,10 @@ def _margin_message(e: MarginTooLarge, args: argparse.Namespace) -> str:
         return (f"argument --jitter-ms: {args.jitter_ms:g} ms is too large for the {tier} "
                 f"tier: {e.problem}; the largest the tier allows{with_step} is "
                 f"{round(e.largest * 1000):g} ms")
+    also = ("" if e.jitter_largest is None else
+            f", and --jitter-ms at most {round(e.jitter_largest * 1000):g} ms with it")
     return (f"argument --decay-step: {args.decay_step:g} s is too large for the {tier} tier: "
-            f"{e.problem}; the largest the tier allows is {e.largest:g} s")
+            f"{e.problem}; the largest the tier allows is {e.largest:g} s{also}")
 
 
 def _signal_exit(signum: int | None) -> int:

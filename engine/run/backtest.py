@@ -31,7 +31,12 @@ from engine.exchange import SimulatedKraken
 from engine.markets import DEFAULT_MARKETS, Markets, UnknownPair
 from engine.numbers import BadNumber, real, whole
 from engine.run.loop import RunLoop
-from engine.run.margins import largest_decay_step, largest_jitter, margin_problem
+from engine.run.margins import (
+    check_decay_step,
+    largest_decay_step,
+    largest_jitter,
+    margin_problem,
+)
 from engine.run.sampling import Sample, Sampler
 from engine.run.simulated import (
     DEFAULT_DECAY_STEP,
@@ -126,6 +131,9 @@ class BacktestConfig:
             whole(self.seed, "seed")
         except BadNumber as e:
             raise BacktestError(str(e)) from None
+        step_problem = check_decay_step(self.decay_step)
+        if step_problem is not None:
+            raise BacktestError(step_problem)
         if self.duration > MAX_DURATION:
             raise BacktestError(
                 f"duration must be at most {MAX_DURATION:,.0f} seconds (30 days) of simulated "

@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, NoReturn
+from typing import Any
 
 import attrs
 
 from engine.core.engine import EngineSettings
 from engine.numbers import BadNumber, real, whole
-from engine.run.margins import MarginProblem, largest_jitter, margin_problem, room
+from engine.run.margins import (
+    MarginProblem,
+    check_decay_step,
+    largest_jitter,
+    margin_problem,
+    room,
+)
 from engine.venues.kraken_rest.recovery import RecoverySettings
 from engine.venues.kraken_rest.rest import DEFAULT_BASE_URL, check_base_url
 from limiters import LimiterSettings, Tier
@@ -32,6 +38,7 @@ __all__ = [
     "LiveError",
     "MarginTooLarge",
     "limiter_settings",
+    "limiter_settings_for",
 ]
 
 #: Seconds of latency spread allowed on top of a local server's own jitter: the client's
@@ -48,18 +55,22 @@ class LiveError(RuntimeError):
 
 class MarginTooLarge(LiveError):
     """A server ``decay_step`` or ``jitter`` (seconds) that leaves the engine's margins no
-    room on the tier; ``largest`` is the most the tier allows with the other settings as
-    given (seconds, rounded down to the millisecond)."""
+    room on the tier.  ``largest`` is the most the tier allows with the other setting as
+    given (seconds, rounded down to the millisecond) -- unless the jitter must come down
+    too: then ``jitter_largest`` is the most it may be with the step at ``largest``."""
 
     def __init__(self, setting: str, value: float, largest: float, tier: Tier,
-                 problem: MarginProblem) -> None:
+                 problem: MarginProblem, *, jitter_largest: float | None = None) -> None:
         self.setting = setting
         self.value = value
         self.largest = largest
+        self.jitter_largest = jitter_largest
         self.tier = tier
         self.problem = problem
+        also = ("" if jitter_largest is None else
+                f", and jitter at most {jitter_largest:g} s with it")
         super().__init__(f"{setting} {value:g} s is too large for the {tier.value} tier: "
-                         f"{problem}; the largest it allows is {largest:g} s")
+                         f"{problem}; the largest it allows is {largest:g} s{also}")
 
 
 def _tier(value: str | Tier) -> Tier:
@@ -134,6 +145,9 @@ class LiveConfig:
             whole(self.seed, "seed")
         except BadNumber as e:
             raise LiveError(str(e)) from None
+        step_problem = None if self.decay_step is None else check_decay_step(self.decay_step)
+        if step_problem is not None:
+            raise LiveError(step_problem)
         _check_pair_names(self.pairs)
         try:
             check_base_url(self.base_url)
@@ -142,34 +156,49 @@ class LiveConfig:
         self._check_margins()
 
     def _check_margins(self) -> None:
-        """:class:`MarginTooLarge` when :func:`limiter_settings` leaves a counter no room."""
+        """:class:`MarginTooLarge` when :func:`limiter_settings` leaves a counter no room.
+
+        A decay step above the room is named first (no jitter can make up for it); if the
+        jitter must also come down, the error says how far with the largest step.  Else the
+        jitter is too large for the step given (or for continuous decay).
+        """
         settings = limiter_settings(self)
         problem = margin_problem(self.tier, settings)
         if problem is None:
             return
         r = room(self.tier, margin=settings.margin, unseen_step=settings.unseen_step)
-        if self.decay_step is not None and settings.jitter <= r and self.decay_step > r:
-            self._too_large("decay_step", self.decay_step, r, problem)
-        j = largest_jitter(self.tier, decay_step=settings.decay_step, margin=settings.margin,
-                           unseen_step=settings.unseen_step)
-        if self.jitter is None or (j < LOOPBACK_JITTER and self.decay_step is not None):
-            assert self.decay_step is not None  # without either, the live margins fit
-            self._too_large("decay_step", self.decay_step, r, problem)
-        self._too_large("jitter", self.jitter, j - LOOPBACK_JITTER, problem)
+        if self.decay_step is not None and self.decay_step > r:
+            step = self._fit("decay_step", r, self.jitter)
+            if margin_problem(self.tier, limiter_settings_for(step, self.jitter)) is None:
+                raise MarginTooLarge("decay_step", self.decay_step, step, self.tier, problem)
+            assert self.jitter is not None  # the live default jitter fits any step <= room
+            jitter = self._fit("jitter", self._jitter_bound(step), step)
+            raise MarginTooLarge("decay_step", self.decay_step, step, self.tier, problem,
+                                 jitter_largest=jitter)
+        assert self.jitter is not None  # the step fits: only a given jitter can be too large
+        raise MarginTooLarge("jitter", self.jitter,
+                             self._fit("jitter", self._jitter_bound(self.decay_step),
+                                       self.decay_step),
+                             self.tier, problem)
 
-    def _too_large(self, name: str, value: float, bound: float,
-                   problem: MarginProblem) -> NoReturn:
-        """Raise :class:`MarginTooLarge` for ``name`` with the largest value that fits:
-        ``bound`` rounded down to the millisecond, and lowered by a millisecond at a time
-        while float rounding still makes it too large (at most a few steps)."""
+    def _jitter_bound(self, decay_step: float | None) -> float:
+        """The largest jitter (s, before rounding) the margins allow with ``decay_step``."""
+        s = limiter_settings_for(decay_step, 0.0)
+        return largest_jitter(self.tier, decay_step=s.decay_step, margin=s.margin,
+                              unseen_step=s.unseen_step) - LOOPBACK_JITTER
+
+    def _fit(self, name: str, bound: float, other: float | None) -> float:
+        """``bound`` rounded down to the millisecond, lowered a millisecond at a time (a few
+        steps at most) while float rounding still leaves no room with ``other`` (the other
+        setting's value)."""
         largest = max(0.0, _millis_down(bound))
-        known = {"decay_step": self.decay_step, "jitter": self.jitter}
         for _ in range(5):
-            known[name] = largest
-            if largest <= 0 or margin_problem(self.tier, _settings(**known)) is None:
+            step, jitter = (largest, other) if name == "decay_step" else (other, largest)
+            if largest <= 0 or margin_problem(self.tier,
+                                              limiter_settings_for(step, jitter)) is None:
                 break
             largest = max(0.0, round(largest - 0.001, 3))
-        raise MarginTooLarge(name, value, largest, self.tier, problem)
+        return largest
 
 
 def limiter_settings(config: LiveConfig) -> LimiterSettings:
@@ -180,10 +209,11 @@ def limiter_settings(config: LiveConfig) -> LimiterSettings:
     model allows for); with its ``jitter`` known the margin allows that plus
     :data:`LOOPBACK_JITTER`.  What is not given keeps the live default.
     """
-    return _settings(config.decay_step, config.jitter)
+    return limiter_settings_for(config.decay_step, config.jitter)
 
 
-def _settings(decay_step: float | None, jitter: float | None) -> LimiterSettings:
+def limiter_settings_for(decay_step: float | None, jitter: float | None) -> LimiterSettings:
+    """:func:`limiter_settings` for a server decay step and jitter (s; None: unknown)."""
     live = LimiterSettings.live()
     if decay_step is None and jitter is None:
         return live

@@ -42,7 +42,9 @@ from limiters import (
 )
 
 __all__ = [
+    "MIN_DECAY_STEP",
     "MarginProblem",
+    "check_decay_step",
     "costliest_api",
     "costliest_trading",
     "largest_decay_step",
@@ -50,6 +52,20 @@ __all__ = [
     "margin_problem",
     "room",
 ]
+
+
+#: The smallest decay step (s) other than 0 (continuous): below a millisecond a stepped model
+#: is continuous for every purpose, and step arithmetic (``ceil(jitter / step)``) overflows
+#: near 1e-308.
+MIN_DECAY_STEP = 0.001
+
+
+def check_decay_step(decay_step: float) -> str | None:
+    """Why ``decay_step`` (s, finite and >= 0) cannot be a decay step, or None."""
+    if 0 < decay_step < MIN_DECAY_STEP:
+        return (f"decay_step must be 0 (continuous) or at least {MIN_DECAY_STEP:g} seconds, "
+                f"got {decay_step!r}")
+    return None
 
 
 def costliest_trading() -> int:
