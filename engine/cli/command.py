@@ -2,16 +2,16 @@
 
 Subcommands are :class:`Subcommand` objects: a name, a one-line help, a function that adds
 its arguments to an :mod:`argparse` sub-parser, and a function that runs it and returns
-the exit code.  This module defines ``strategies`` and registers ``backtest``
-(:mod:`engine.cli.backtest`).  Others live in their
-own modules, listed in :data:`PROVIDERS`: such a module defines ``COMMAND = Subcommand(...)``
-and is imported when the parser is built.  Until it exists, its subcommand answers
+the exit code.  This module defines ``strategies`` and registers ``backtest`` (its own
+module, :mod:`engine.cli.backtest`, sweeps included).  Others live in their own modules,
+listed in :data:`PROVIDERS`: such a module defines ``COMMAND = Subcommand(...)`` and is
+imported when the parser is built.  Until it exists, its subcommand answers
 "not available yet" with exit code 2.
 
-Exit codes: 0 success; 1 the run itself failed (a strategy raised, or the report could
-not be written after all); 2 bad usage (unknown strategy, bad ``--set``, bad pair, duration
-or tier, a ``--report`` directory that cannot be created or written, checked before the
-run) or a subcommand not available yet; 130 interrupted; 141 output pipe closed
+Exit codes: 0 success; 1 the run itself failed (a strategy raised -- in a sweep, any run
+--, or the report could not be written after all); 2 bad usage (unknown strategy, bad
+``--set`` or ``--sweep``, bad pair, duration or tier, a ``--report`` directory that cannot
+be created or written, checked before the run) or a subcommand not available yet; 130 interrupted; 141 output pipe closed
 (``| head``).  Usage errors are one line on stderr, ``orderpace CMD: error: ...``.
 ``backtest --report DIR`` without the ``report`` extra (matplotlib) writes
 ``summary.json`` and ``requests.csv``, says on stderr how to install the extra for the
