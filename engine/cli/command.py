@@ -11,8 +11,9 @@ imported when the parser is built.  Until it exists, its subcommand answers
 Exit codes: 0 success; 1 the run itself failed (a strategy raised -- in a sweep, any run
 --, or the report could not be written after all); 2 bad usage (unknown strategy, bad
 ``--set`` or ``--sweep``, bad pair, duration or tier, a ``--report`` directory that cannot
-be created or written, checked before the run) or a subcommand not available yet; 130 interrupted; 141 output pipe closed
-(``| head``).  Usage errors are one line on stderr, ``orderpace CMD: error: ...``.
+be created or written, checked before the run) or a subcommand not available yet; 130
+interrupted; 141 output pipe closed (``| head``).  Usage errors are one line on stderr,
+``orderpace CMD: error: ...``.
 ``backtest --report DIR`` without the ``report`` extra (matplotlib) writes
 ``summary.json`` and ``requests.csv``, says on stderr how to install the extra for the
 charts, and still exits 0: the run and its data are complete.
