@@ -1,6 +1,9 @@
-"""The summary of a backtest: one JSON-ready object, and the table a person reads.
+"""The summary of a run (backtest or live): one JSON-ready object, and the table a person
+reads; the :class:`OutcomeTally` every run keeps, and the helpers every run uses to fill it
+(:func:`rate_limit_errors`, :func:`params_of`, :func:`percentile`).
 
-Figures and their sources:
+Figures and their sources (a backtest's; a live run reads the same keys from what its
+client saw, see :mod:`engine.run.live`):
 
 * ``intents``: intents the strategy submitted; ``sent``: those that reached the wire at
   least once; ``outcomes``: terminal status -> count, always all five statuses in this

@@ -9,10 +9,10 @@ with that point's values.
 
 :func:`plan_sweep` builds and checks every run's :class:`~engine.run.backtest.BacktestConfig`
 and parameters before anything runs (a bad axis or value is a :class:`SweepError` naming
-it); :func:`run_sweep` runs them in ``jobs`` worker processes (``spawn``: nothing but the
-configuration crosses; each run is determined by it, so the results do not depend on
-``jobs``) and returns one :class:`SweepRun` per point, in plan order.  :mod:`engine.run.ranking`
-orders them by a metric.
+it); :func:`run_sweep` runs them in ``jobs`` worker processes (a ``spawn`` pool: nothing
+but the configuration crosses; each run is determined by it, so the results do not depend
+on ``jobs``; Ctrl-C stops the workers at once) and returns one :class:`SweepRun` per
+point, in plan order.  :mod:`engine.run.ranking` orders them by a metric.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -200,14 +200,18 @@ class SweepRun:
         return None if failure is None else str(failure)
 
 
-def _one(config: BacktestConfig) -> tuple[dict[str, Any], int]:
-    """One run, in a worker: its summary as JSON and its fill count."""
+def _one(task: tuple[int, BacktestConfig]) -> tuple[int, dict[str, Any], int]:
+    """One run, in a worker: its index, its summary as JSON and its fill count."""
+    index, config = task
     result = run_backtest(config)
-    return result.summary.as_dict(), sum(int(f["count"]) for f in result.fills.values())
+    fills = sum(int(f["count"]) for f in result.fills.values())
+    return index, result.summary.as_dict(), fills
 
 
 def _init_worker(level: int) -> None:
-    """A worker logs what the parent would: structlog at ``level`` to stderr."""
+    """A worker logs what the parent would (structlog at ``level`` to stderr) and leaves
+    Ctrl-C to the parent, which stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
@@ -219,24 +223,31 @@ def run_sweep(
     log_level: int = logging.ERROR,
 ) -> list[SweepRun]:
     """Run every point of ``plan`` in ``jobs`` processes (1: in this one); ``progress(done,
-    total)`` after each.  Results in plan order, whatever ``jobs``."""
+    total)`` after each.  Results in plan order, whatever ``jobs``.  An interruption
+    (Ctrl-C) stops the workers at once and propagates."""
     total = len(plan)
     out: dict[int, tuple[dict[str, Any], int]] = {}
+    tasks = list(enumerate(plan.configs))
     workers = max(1, min(jobs, total))
     if workers == 1:
-        for i, config in enumerate(plan.configs):
-            out[i] = _one(config)
+        results: Iterable[tuple[int, dict[str, Any], int]] = map(_one, tasks)
+        for i, summary, fills in results:
+            out[i] = (summary, fills)
             if progress is not None:
                 progress(len(out), total)
     else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                 initializer=_init_worker, initargs=(log_level,)) as pool:
-            futures: dict[Future[tuple[dict[str, Any], int]], int] = {
-                pool.submit(_one, config): i for i, config in enumerate(plan.configs)}
-            for f in as_completed(futures):
-                out[futures[f]] = f.result()
+        pool = multiprocessing.get_context("spawn").Pool(
+            workers, initializer=_init_worker, initargs=(log_level,))
+        try:
+            for i, summary, fills in pool.imap_unordered(_one, tasks):
+                out[i] = (summary, fills)
                 if progress is not None:
                     progress(len(out), total)
+        except BaseException:
+            pool.terminate()
+            raise
+        else:
+            pool.close()
+        finally:
+            pool.join()
     return [SweepRun(i, plan.points[i], *out[i]) for i in range(total)]
-
