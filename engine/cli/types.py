@@ -79,7 +79,7 @@ def jobs(text: str) -> int:
 def tier(text: str) -> Tier:
     """A Kraken verification tier, any case: ``starter``, ``intermediate`` or ``pro``."""
     try:
-        return Tier.parse(text.strip().lower())
+        return Tier.parse(text)
     except ValueError:
         names = ", ".join(t.value for t in Tier)
         raise argparse.ArgumentTypeError(f"expected a tier ({names}), got {text!r}") from None

@@ -30,7 +30,6 @@ import structlog
 
 from engine.numbers import BadNumber, parse_real, parse_whole
 from engine.run.backtest import BacktestConfig, BacktestError, run_backtest
-from limiters import Tier
 from strategies.params import ParameterError, describe_params, parse_params
 from strategies.registry import Registry, discover
 
@@ -120,9 +119,10 @@ class SweepPlan:
 
 
 def _run_setting(key: str, value: str) -> Any:
+    """A run setting's value from its text (a tier's name is parsed by the config)."""
+    if key == "tier":
+        return value
     try:
-        if key == "tier":
-            return Tier.parse(value.lower())
         if key == "seed":
             return parse_whole(value, what="an integer seed")
         return parse_real(value, unit="seconds", gt=0)

@@ -91,7 +91,7 @@ def test_the_plan_is_the_product_first_axis_slowest(values: list[list[int]]) -> 
     (["spread_bps=1,2", "spread-bps=3"], "given twice"),
     (["spread_bps=wide,8"], "parameter 'spread_bps' expects a number"),
     (["spread_bps=-1,8"], "spread_bps=-1"),
-    (["tier=pro,gold"], "--sweep tier"),
+    (["tier=pro,gold"], "--sweep run tier=gold: tier: unknown tier .gold."),
     (["duration=60,0"], "--sweep duration"),
     (["duration=60,1e12"], "duration must be at most"),
     (["seed=0..999", "spread_bps=1,2,3,4,5,6,7,8,9,10,11"], f"more than the {MAX_RUNS:,}"),
