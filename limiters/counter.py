@@ -210,7 +210,7 @@ class CounterSpec:
         s = self.advance(state, now)
         if s.level + c <= self.capacity + EPSILON:
             return ChargeResult(True, self._add(s, c), 0.0)
-        return ChargeResult(False, s, self.time_until_fits(s, c, now))
+        return ChargeResult(False, s, self.time_until_fits(state, c, now))
 
     def saturate(self, state: CounterState, now: float) -> CounterState:
         """The counter set to its maximum at ``now`` (after an unexpected rate-limit reply)."""
