@@ -31,7 +31,7 @@ Action = tuple[str, float, dict[str, Any]]
 def actions(draw: st.DrawFn) -> list[tuple[Action, bool]]:
     """(kind, gap in seconds, arguments) and whether it goes over WebSocket."""
     out: list[tuple[Action, bool]] = []
-    n = draw(st.integers(1, 20))
+    n = draw(st.integers(1, 16))
     afters = 0
     for i in range(n):
         gap = draw(st.sampled_from([0.0, 0.3, 1.0, 2.5, 4.9, 5.0, 7.0, 12.0, 40.0]))

@@ -24,11 +24,11 @@ request (places the order, consumes the nonce, charges the counters) before the 
 the reply.  ``process=False`` makes the fault strike before the request reaches it.
 
 Selection: a fault matches requests to ``endpoint`` -- a REST endpoint (``AddOrder``), a
-WebSocket v2 method (``add_order``, ``ping``, ...), :data:`WS_ANY` (``/v2``: every
-WebSocket message, unreadable ones included) or ``None`` (every request of either kind) --
-and applies to the ``nth`` matching request (1-based) and the ``count - 1`` after it
-(``count=0``: every one from the ``nth`` on).  Each fault counts its matching requests
-itself; when several apply to one request, the first added wins.  So
+WebSocket v2 method (``add_order``, ``ping``, ...), :data:`WS_ANY` (``/v2``: every WebSocket
+request; a message that is no request is answered before faults apply) or ``None`` (every
+request of either kind) -- and applies to the ``nth`` matching request (1-based) and the
+``count - 1`` after it (``count=0``: every one from the ``nth`` on).  Each fault counts its
+matching requests itself; when several apply to one request, the first added wins.  So
 ``Fault("drop-reply", "/v2", nth=3)`` drops a WebSocket connection right after the exchange
 processed the third message of a batch.
 

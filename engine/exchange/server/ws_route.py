@@ -76,7 +76,7 @@ class _Inbound:
 
 class WsRoute:
     """The ``/v2`` endpoint (see the module docstring); :meth:`serve` is the Starlette
-    WebSocket endpoint."""
+    WebSocket endpoint; :attr:`open` counts the WebSocket connections open now."""
 
     def __init__(
         self, dispatcher: WsDispatcher, config: ServerConfig, *, faults: FaultPlan,
