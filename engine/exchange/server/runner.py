@@ -51,7 +51,10 @@ _log = structlog.get_logger("orderpace.server")
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto TCP, not 0: accepted sockets copy it, and asyncio turns Nagle off (TCP_NODELAY)
+    # only on sockets that say TCP -- with Nagle on, a reply written as headers then body
+    # waited for the client's delayed ACK: 40 ms per REST request on loopback
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
