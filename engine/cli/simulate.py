@@ -1,4 +1,5 @@
-"""``orderpace simulate-exchange``: the simulated exchange over HTTP on 127.0.0.1.
+"""``orderpace simulate-exchange``: the simulated exchange over HTTP (REST) and WebSocket v2
+(``/v2``) on 127.0.0.1, one port, one exchange.
 
 ::
 
@@ -7,16 +8,18 @@
                                 [--seed N] [--processing-time S] [--max-concurrent N]
                                 [--lockout-after N] [--lockout-seconds S]
                                 [--public-rate R] [--public-burst N] [--spread-ticks N]
-                                [--idle-timeout S] [--key KEY --secret SECRET]
-                                [--fault SPEC ...]
+                                [--idle-timeout S] [--ws-token-ttl S] [--heartbeat S]
+                                [--key KEY --secret SECRET] [--fault SPEC ...]
 
 It prints ``listening on http://127.0.0.1:PORT`` (``--port 0``: any free port, the bound
-one is printed) and the API key to use.  Without ``--key``/``--secret`` (or
-``ORDERPACE_SIM_API_KEY``/``ORDERPACE_SIM_API_SECRET``) it accepts the documented demo pair
-and prints it; a secret given by flag or environment is never printed.  ``--fault`` takes
-``KIND[:ENDPOINT[:NTH[:COUNT]]]`` (see :mod:`engine.exchange.server.faults`; an endpoint the
-exchange does not serve is refused).  Every flag's default matches Kraken where Kraken
-documents the number, and names this simulator's choice where it does not (``--help``).
+one is printed), the WebSocket URL ``ws://127.0.0.1:PORT/v2`` and the API key to use.
+Without ``--key``/``--secret`` (or ``ORDERPACE_SIM_API_KEY``/``ORDERPACE_SIM_API_SECRET``)
+it accepts the documented demo pair and prints it; a secret given by flag or environment is
+never printed.  ``--fault`` takes ``KIND[:ENDPOINT[:NTH[:COUNT[:WHEN]]]]`` (see
+:mod:`engine.exchange.server.faults`; ENDPOINT a REST endpoint, a WebSocket v2 method or
+``/v2``; an endpoint the exchange does not serve is refused).  Every flag's default matches
+Kraken where Kraken documents the number, and names this simulator's choice where it does
+not (``--help``).
 
 A port that cannot be bound (in use, privileged) is a usage error: one line
 ``orderpace simulate-exchange: error: cannot listen on 127.0.0.1:PORT: <reason>; ...``,
@@ -43,11 +46,13 @@ from engine.exchange import (
     DEFAULT_PUBLIC_BURST,
     DEFAULT_PUBLIC_RATE,
     DEFAULT_SPREAD_TICKS,
+    DEFAULT_TOKEN_TTL,
     MAX_SETTING_SECONDS,
     SimulatedKraken,
 )
 from engine.exchange.server import (
     DEFAULT_DECAY_STEP,
+    DEFAULT_HEARTBEAT,
     DEFAULT_IDLE_TIMEOUT,
     DEMO_KEY,
     DEMO_SECRET,
@@ -169,6 +174,16 @@ def configure(p: argparse.ArgumentParser) -> None:
                    default=DEFAULT_IDLE_TIMEOUT, metavar="S",
                    help="close a connection that sends nothing for S seconds while none of "
                         f"its requests is being handled (default {DEFAULT_IDLE_TIMEOUT:g})")
+    p.add_argument("--ws-token-ttl", type=_number(0, day, positive=True),
+                   default=DEFAULT_TOKEN_TTL, metavar="S",
+                   help="a WebSocket token must be first used within S seconds of "
+                        "GetWebSocketsToken, and stays valid while a connection uses it "
+                        f"(default {DEFAULT_TOKEN_TTL:g}: Kraken's 15 minutes)")
+    p.add_argument("--heartbeat", type=_number(0, 60, positive=True),
+                   default=DEFAULT_HEARTBEAT, metavar="S",
+                   help="seconds between heartbeats on a WebSocket connection with a "
+                        f"subscription (default {DEFAULT_HEARTBEAT:g}: Kraken's about once "
+                        "a second)")
     p.add_argument("--seed", type=int, default=1, metavar="N",
                    help="random seed: prices, decay phase, jitter (default 1)")
     p.add_argument("--key", help="API key to accept (default: the demo key, or "
@@ -176,8 +191,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--secret", help="its base64 API secret (never printed; or "
                                     "$ORDERPACE_SIM_API_SECRET)")
     p.add_argument("--fault", action="append", type=_fault, default=[], metavar="SPEC",
-                   help="inject a fault: KIND[:ENDPOINT[:NTH[:COUNT]]], KIND one of "
-                        "drop-reply, hang, http-5xx, malformed-json, unavailable (repeatable)")
+                   help="inject a fault: KIND[:ENDPOINT[:NTH[:COUNT[:WHEN]]]], KIND one of "
+                        "drop-reply, hang, http-5xx, malformed-json, unavailable, "
+                        "refuse-token; ENDPOINT a REST endpoint, a WebSocket v2 method, /v2 "
+                        "(any WebSocket message) or * (any); WHEN after (the exchange "
+                        "processes the request first) or before (repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -189,11 +207,13 @@ def run(args: argparse.Namespace) -> int:
     config = ServerConfig(
         tier=args.tier, decay_step=args.decay_step, jitter=args.jitter_ms / 1000.0,
         seed=args.seed, port=args.port, idle_timeout=args.idle_timeout,
+        heartbeat=args.heartbeat,
         exchange_options={
             "processing_time": args.processing_time, "max_concurrent": args.max_concurrent,
             "nonce_window": args.nonce_window, "lockout_after": args.lockout_after,
             "lockout_seconds": args.lockout_seconds, "public_rate": args.public_rate,
             "public_burst": args.public_burst, "spread": args.spread_ticks,
+            "ws_token_ttl": args.ws_token_ttl,
         },
     )
     try:
@@ -222,6 +242,8 @@ async def _serve_until_signal(config: ServerConfig, keys: ServerKeys, faults: Fa
             print(f"{_PROG}: listening on {server.url} (tier {config.tier}, "
                   f"decay step {config.decay_step:g} s, jitter {config.jitter * 1000:g} ms, "
                   f"seed {config.seed}{_throttle(server.exchange)})", file=out)
+            print(f"  websocket v2:    {server.ws_url} (token: REST GetWebSocketsToken)",
+                  file=out)
             if keys.demo:
                 print(f"  demo API key:    {DEMO_KEY}", file=out)
                 print(f"  demo API secret: {DEMO_SECRET}", file=out)
@@ -246,5 +268,6 @@ async def _serve_until_signal(config: ServerConfig, keys: ServerKeys, faults: Fa
 
 
 COMMAND = Subcommand(
-    "simulate-exchange", "serve the simulated exchange over HTTP on 127.0.0.1", configure, run,
+    "simulate-exchange", "serve the simulated exchange (REST and WebSocket v2) on 127.0.0.1",
+    configure, run,
 )

@@ -11,6 +11,8 @@ server (:mod:`engine.exchange.server`).
   own decaying counter (:mod:`~engine.exchange.counters`).
 * What it does to a misbehaving client: lockouts (:mod:`~engine.exchange.lockout`) and the
   per-IP public limit (:mod:`~engine.exchange.public_limit`).
+* WebSocket tokens (:mod:`~engine.exchange.tokens`) and the WebSocket v2 wire format
+  (:mod:`engine.exchange.wsv2`: requests onto the same order handlers, the executions feed).
 * Events (:mod:`~engine.exchange.events`), price paths (:mod:`~engine.exchange.prices`),
   statistics (:mod:`~engine.exchange.stats`), the market driver
   (:mod:`~engine.exchange.driver`); :class:`InvalidSimSetting` for bad settings.
@@ -23,13 +25,25 @@ rules cannot hide by being shared.
 from engine.exchange.counters import TickCounter
 from engine.exchange.driver import MarketDriver, Timebase, drive_market
 from engine.exchange.errors import InvalidSimSetting
-from engine.exchange.events import CancelReason, Event, OrderCancelled, OrderFilled, PriceTick
+from engine.exchange.events import (
+    AnyEvent,
+    CancelReason,
+    Event,
+    Lifecycle,
+    OrderAmended,
+    OrderCancelled,
+    OrderFilled,
+    OrderPlaced,
+    PriceTick,
+)
 from engine.exchange.exchange import (
     DEFAULT_MAX_CONCURRENT,
     DEFAULT_PROCESSING_TIME,
     ENDPOINTS,
     MAX_SETTING_SECONDS,
     PUBLIC_ENDPOINTS,
+    WS_ORDER_ENDPOINTS,
+    WS_TOKEN_ENDPOINT,
     SimulatedKraken,
 )
 from engine.exchange.lockout import DEFAULT_LOCKOUT_AFTER, DEFAULT_LOCKOUT_SECONDS
@@ -47,6 +61,7 @@ from engine.exchange.prices import (
 from engine.exchange.public_limit import DEFAULT_PUBLIC_BURST, DEFAULT_PUBLIC_RATE
 from engine.exchange.stats import ExchangeStats
 from engine.exchange.tiers import TIERS, TierRules, UnknownTierName, tier_rules
+from engine.exchange.tokens import DEFAULT_TOKEN_TTL, WsTokens
 
 __all__ = [
     "DEFAULT_LOCKOUT_AFTER",
@@ -57,10 +72,14 @@ __all__ = [
     "DEFAULT_PUBLIC_BURST",
     "DEFAULT_PUBLIC_RATE",
     "DEFAULT_SPREAD_TICKS",
+    "DEFAULT_TOKEN_TTL",
     "ENDPOINTS",
     "MAX_SETTING_SECONDS",
     "PUBLIC_ENDPOINTS",
     "TIERS",
+    "WS_ORDER_ENDPOINTS",
+    "WS_TOKEN_ENDPOINT",
+    "AnyEvent",
     "BadTradeRow",
     "CancelReason",
     "Event",
@@ -68,9 +87,12 @@ __all__ = [
     "ExchangeMarkets",
     "ExchangeStats",
     "InvalidSimSetting",
+    "Lifecycle",
     "MarketDriver",
+    "OrderAmended",
     "OrderCancelled",
     "OrderFilled",
+    "OrderPlaced",
     "PricePath",
     "PriceTick",
     "RandomWalk",
@@ -80,6 +102,7 @@ __all__ = [
     "Timebase",
     "Trade",
     "UnknownTierName",
+    "WsTokens",
     "drive_market",
     "load_trades_csv",
     "parse_trades",

@@ -3,6 +3,12 @@
 Times are clock seconds (the ``now`` the exchange was given); prices are quote units and
 volumes base units, as exact :class:`~decimal.Decimal`.  A subscriber is any callable
 taking one :data:`Event`; it is called synchronously, after the exchange's state changed.
+
+Every subscriber gets the :data:`Event` kinds (fills, cancels, price ticks).  A *lifecycle*
+subscriber (the WebSocket ``executions`` feed) also gets the :data:`Lifecycle` kinds -- an
+order accepted (:class:`OrderPlaced`, before it rests, fills or is cancelled as an unfilled
+IOC) and an order amended in place (:class:`OrderAmended`) -- so that it sees every state
+change of every order, in the exchange's order.
 """
 
 from __future__ import annotations
@@ -13,7 +19,19 @@ from decimal import Decimal
 
 import attrs
 
-__all__ = ["CancelReason", "Event", "OrderCancelled", "OrderFilled", "PriceTick", "Subscriber"]
+__all__ = [
+    "AnyEvent",
+    "CancelReason",
+    "Event",
+    "Lifecycle",
+    "LifecycleSubscriber",
+    "OrderAmended",
+    "OrderCancelled",
+    "OrderFilled",
+    "OrderPlaced",
+    "PriceTick",
+    "Subscriber",
+]
 
 
 class CancelReason(enum.StrEnum):
@@ -33,6 +51,7 @@ class OrderFilled:
 
     ``maker`` is True for a resting limit order the price moved through (it fills at its
     limit), False for an order that crossed on arrival (it fills at the current price).
+    ``exec_id`` is the trade's txid (``T...``), ``trade_id`` its number on the pair's tape.
     """
 
     txid: str
@@ -44,6 +63,9 @@ class OrderFilled:
     cl_ord_id: str | None = None
     userref: int | None = None
     maker: bool = True
+    ordertype: str = "limit"
+    exec_id: str | None = None
+    trade_id: int | None = None
 
 
 @attrs.frozen(slots=True)
@@ -71,5 +93,47 @@ class PriceTick:
     ask: Decimal | None = None
 
 
+@attrs.frozen(slots=True)
+class OrderPlaced:
+    """An order passed every check and exists (Kraken's ``pending_new``), at ``time``.
+
+    ``price`` is None for a market order; ``expire_at`` (clock seconds) only for GTD.
+    What follows it, in the same step: the order rests, fills (:class:`OrderFilled`) or is
+    cancelled as an unfilled IOC (:class:`OrderCancelled`).
+    """
+
+    txid: str
+    pair: str
+    side: str
+    ordertype: str
+    volume: Decimal
+    price: Decimal | None
+    time: float
+    cl_ord_id: str | None = None
+    userref: int | None = None
+    timeinforce: str = "GTC"
+    post_only: bool = False
+    expire_at: float | None = None
+
+
+@attrs.frozen(slots=True)
+class OrderAmended:
+    """An open order was amended in place (same txid): its quantity and limit are now
+    ``volume`` and ``price``; its age restarted at ``time``."""
+
+    txid: str
+    pair: str
+    side: str
+    volume: Decimal
+    price: Decimal | None
+    time: float
+    cl_ord_id: str | None = None
+    userref: int | None = None
+    post_only: bool = False
+
+
 Event = OrderFilled | OrderCancelled | PriceTick
+Lifecycle = OrderPlaced | OrderAmended
+AnyEvent = Event | Lifecycle
 Subscriber = Callable[[Event], object]
+LifecycleSubscriber = Callable[[AnyEvent], object]

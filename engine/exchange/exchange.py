@@ -30,6 +30,11 @@ A private request passes these gates, in order; a refusal at any of them changes
 An admitted request is charged its API cost, consumes its nonce and occupies a slot,
 whatever the endpoint then answers (:mod:`engine.exchange.order_endpoints` for orders and
 the trading counter, with their own refusals and fixed-part charges).
+``GetWebSocketsToken`` (API cost 1) issues a WebSocket token (:mod:`engine.exchange.tokens`).
+
+:meth:`SimulatedKraken.handle_ws` runs an order action that arrived over WebSocket v2 (the
+route checked its token): the *same* order handlers, so the same trading counter, penalties,
+caps and errors -- but no key gates, no nonce and nothing on the API counter.
 
 The referee shares nothing with what it referees: its tiers, penalties, API costs, error
 strings, markets and time formats are its own tables (:mod:`engine.exchange.tiers`,
@@ -51,6 +56,7 @@ reaches), fires the dead-man switch and expires GTD orders, each at its own time
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -64,7 +70,7 @@ from engine.exchange.accounts import Account, KeyState
 from engine.exchange.costs import api_cost
 from engine.exchange.counters import TickCounter
 from engine.exchange.errors import check_int, check_number
-from engine.exchange.events import Subscriber
+from engine.exchange.events import LifecycleSubscriber, Subscriber
 from engine.exchange.lockout import DEFAULT_LOCKOUT_AFTER, DEFAULT_LOCKOUT_SECONDS
 from engine.exchange.markets import DEFAULT_MARKETS, ExchangeMarket, exchange_markets
 from engine.exchange.matching import DEFAULT_SPREAD_TICKS, MatchingEngine
@@ -75,6 +81,7 @@ from engine.exchange.public_limit import DEFAULT_PUBLIC_BURST, DEFAULT_PUBLIC_RA
 from engine.exchange.stats import ExchangeStats
 from engine.exchange.tiers import TierRules, tier_rules
 from engine.exchange.times import DEFAULT_EPOCH
+from engine.exchange.tokens import DEFAULT_TOKEN_TTL, WsTokens
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENT",
@@ -82,6 +89,8 @@ __all__ = [
     "ENDPOINTS",
     "MAX_SETTING_SECONDS",
     "PUBLIC_ENDPOINTS",
+    "WS_ORDER_ENDPOINTS",
+    "WS_TOKEN_ENDPOINT",
     "SimulatedKraken",
 ]
 
@@ -149,6 +158,7 @@ class SimulatedKraken:
         lockout_seconds: float = DEFAULT_LOCKOUT_SECONDS,
         public_rate: float = DEFAULT_PUBLIC_RATE,
         public_burst: int = DEFAULT_PUBLIC_BURST,
+        ws_token_ttl: float = DEFAULT_TOKEN_TTL,
     ) -> None:
         me, day = "SimulatedKraken", MAX_SETTING_SECONDS
         decay_step = check_number(me, "decay_step", decay_step, unit="seconds", maximum=day)
@@ -164,6 +174,8 @@ class SimulatedKraken:
                                        maximum=day)
         public_rate = check_number(me, "public_rate", public_rate, unit="requests per second",
                                    maximum=1e6)
+        ws_token_ttl = check_number(me, "ws_token_ttl", ws_token_ttl, unit="seconds",
+                                    positive=True, maximum=day)
         check_int(me, "max_concurrent", max_concurrent, minimum=1)
         check_int(me, "nonce_window", nonce_window, minimum=0, maximum=2**64 - 1)
         check_int(me, "closed_history", closed_history, minimum=0)
@@ -183,13 +195,15 @@ class SimulatedKraken:
         self.public_limit = PublicLimit(public_rate, public_burst)
         self.stats = ExchangeStats()
         self._subscribers: list[Subscriber] = []
+        self._lifecycle: list[LifecycleSubscriber] = []
+        self.ws_tokens = WsTokens(ws_token_ttl)
         self._keys: dict[str, KeyState] = {}
         self._now = -math.inf
         self.engine = MatchingEngine(
             rules=self.rules, markets=markets, account=Account(balances), stats=self.stats,
             subscribers=self._subscribers, decay_step=self.decay_step,
             decay_phase=self.decay_phase, epoch=self.epoch, seed=seed,
-            closed_history=closed_history, spread=spread,
+            closed_history=closed_history, spread=spread, lifecycle_subscribers=self._lifecycle,
         )
         given = {markets.get(name).name: path for name, path in (prices or {}).items()}
         self._feeds: list[_Feed] = []
@@ -280,13 +294,17 @@ class SimulatedKraken:
 
     # -- events --------------------------------------------------------------------------
 
-    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Call ``callback(event)`` for every fill, cancel and price tick; returns unsubscribe."""
-        self._subscribers.append(callback)
+    def subscribe(self, callback: Subscriber | LifecycleSubscriber, *,
+                  lifecycle: bool = False) -> Callable[[], None]:
+        """Call ``callback(event)`` for every fill, cancel and price tick -- and, with
+        ``lifecycle``, every order placed or amended too (:data:`~engine.exchange.events.
+        Lifecycle`); returns unsubscribe."""
+        targets: list[Any] = self._lifecycle if lifecycle else self._subscribers
+        targets.append(callback)
 
         def unsubscribe() -> None:
-            if callback in self._subscribers:
-                self._subscribers.remove(callback)
+            if callback in targets:
+                targets.remove(callback)
 
         return unsubscribe
 
@@ -301,8 +319,25 @@ class SimulatedKraken:
         self.advance(now)
         now = self._now
         self.stats.requests[endpoint] += 1
+        return self._answer(lambda: self._dispatch(endpoint, params, key, now, client))
+
+    def handle_ws(self, endpoint: str, params: Mapping[str, Any], *, now: float
+                  ) -> dict[str, Any]:
+        """An order action arriving over WebSocket v2 at ``now`` (its token already checked):
+        one of :data:`WS_ORDER_ENDPOINTS`, with REST-style ``params``, run by the same
+        handler as over REST -- no key gates, no nonce, nothing on the API counter.  Kraken's
+        REST envelope."""
+        handler = _PRIVATE.get(endpoint) if endpoint in WS_ORDER_ENDPOINTS else None
+        if handler is None:
+            return ke.refusal(ke.UNKNOWN_METHOD)
+        self.advance(now)
+        now = self._now
+        self.stats.requests[endpoint] += 1
+        return self._answer(functools.partial(handler, self.engine, params, now))
+
+    def _answer(self, call: Callable[[], Any]) -> dict[str, Any]:
         try:
-            result = self._dispatch(endpoint, params, key, now, client)
+            result = call()
         except Reject as r:
             err = r.error
             self.stats.errors[ke.THROTTLED if err.startswith(ke.THROTTLED) else err] += 1
@@ -326,7 +361,7 @@ class SimulatedKraken:
                 raise Reject(ke.TOO_MANY_REQUESTS)
             return public_handler(self.engine, params, now)
         handler = _PRIVATE.get(endpoint)
-        if handler is None:
+        if handler is None and endpoint != WS_TOKEN_ENDPOINT:
             raise Reject(ke.UNKNOWN_METHOD)
         ks = self._keys.get(key) if key is not None else None
         if ks is None:
@@ -359,6 +394,8 @@ class SimulatedKraken:
             ks.nonces.record(nonce)
         if self.processing_time > 0:
             ks.occupy(now + self.processing_time)
+        if handler is None:  # GetWebSocketsToken
+            return self.ws_tokens.issue(ks.key, now)
         return handler(self.engine, params, now)
 
     # -- read-only views (the referee's own numbers) --------------------------------------
@@ -403,6 +440,10 @@ class SimulatedKraken:
             "trading": {n: c.peak for n, c in self.engine.counters.items()},
             "api": {k: ks.api.peak for k, ks in self._keys.items() if ks.api is not None},
         }
+
+    def open_orders_named(self, ident: object) -> list[tuple[str, str | None]]:
+        """``(txid, cl_ord_id)`` of the open orders a txid, userref or cl_ord_id names."""
+        return [(o.txid, o.cl_ord_id) for o in self.engine.resolve(ident)]
 
     def open_order_count(self, pair: str) -> int:
         """Open orders on ``pair``."""
@@ -498,8 +539,17 @@ _PRIVATE: dict[str, _Handler] = {
     "QueryTrades": lambda x, p, _t: queries.query_trades(x, p),
 }
 
+#: The private endpoint issuing WebSocket tokens (API cost 1).
+WS_TOKEN_ENDPOINT = "GetWebSocketsToken"
+
+#: The order endpoints WebSocket v2 reaches (:meth:`SimulatedKraken.handle_ws`).
+WS_ORDER_ENDPOINTS: frozenset[str] = frozenset({
+    "AddOrder", "AddOrderBatch", "AmendOrder", "EditOrder", "CancelOrder", "CancelOrderBatch",
+    "CancelAll", "CancelAllOrdersAfter",
+})
+
 #: The public endpoints served (limited per IP, no key).
 PUBLIC_ENDPOINTS: frozenset[str] = frozenset(_PUBLIC)
 
 #: Every endpoint the exchange serves, public and private (Kraken's names).
-ENDPOINTS: frozenset[str] = frozenset(_PUBLIC) | frozenset(_PRIVATE)
+ENDPOINTS: frozenset[str] = frozenset(_PUBLIC) | frozenset(_PRIVATE) | {WS_TOKEN_ENDPOINT}

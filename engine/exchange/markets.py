@@ -1,10 +1,11 @@
 """The referee's own table of tradable pairs and assets (what Kraken's AssetPairs and Assets
 publish), independent of the engine's ``engine.markets``.
 
-A pair is named three ways by Kraken -- the WebSocket name ``"XBT/USD"`` (``name``, the key
-used everywhere in the exchange), the ``altname`` ``"XBTUSD"`` and the REST key
-``"XXBTZUSD"`` -- and Kraken also accepts the ``BTC`` spelling of XBT (``"BTC/USD"``);
-:meth:`ExchangeMarkets.find` accepts any of them, in any case.  Order rules per pair:
+A pair is named four ways by Kraken -- the WebSocket v1 name ``"XBT/USD"`` (``name``, REST's
+``wsname`` and the key used everywhere in the exchange), the ``altname`` ``"XBTUSD"``, the
+REST key ``"XXBTZUSD"`` and the WebSocket v2 ``symbol`` ``"BTC/USD"`` (``ws_symbol``: v2
+spells XBT as BTC and XDG as DOGE) -- and :meth:`ExchangeMarkets.find` accepts any of them,
+in any case.  Order rules per pair:
 
 * ``tick_size`` (quote units): a limit price must be a whole multiple of it;
 * ``ordermin`` (base units): the smallest order volume;
@@ -29,13 +30,23 @@ import attrs
 __all__ = [
     "ASSETS",
     "DEFAULT_MARKETS",
+    "V2_ASSET_NAMES",
     "AssetInfo",
     "ExchangeMarket",
     "ExchangeMarkets",
     "UnknownMarket",
     "asset_info",
     "exchange_markets",
+    "v2_symbol",
 ]
+
+#: Asset names WebSocket v2 spells differently from v1 / REST's ``wsname``.
+V2_ASSET_NAMES: Mapping[str, str] = {"XBT": "BTC", "XDG": "DOGE"}
+
+
+def v2_symbol(name: str) -> str:
+    """The WebSocket v2 symbol of a v1 pair name: ``"XBT/USD"`` -> ``"BTC/USD"``."""
+    return "/".join(V2_ASSET_NAMES.get(part, part) for part in name.split("/"))
 
 
 class UnknownMarket(ValueError):
@@ -70,6 +81,8 @@ class ExchangeMarket:
     start_price: float
     cost_decimals: int = 5
     aliases: tuple[str, ...] = ()
+    ws_symbol: str = attrs.field(
+        default=attrs.Factory(lambda self: v2_symbol(self.name), takes_self=True))
 
     def __attrs_post_init__(self) -> None:
         if self.tick_size <= 0 or not self.start_price > 0:
@@ -78,7 +91,7 @@ class ExchangeMarket:
     @property
     def names(self) -> tuple[str, ...]:
         """Every name the pair answers to."""
-        return (self.name, self.altname, self.rest_name, *self.aliases)
+        return (self.name, self.altname, self.rest_name, self.ws_symbol, *self.aliases)
 
     def format_price(self, price: Decimal) -> str:
         return f"{price:.{self.pair_decimals}f}"
@@ -175,7 +188,7 @@ class ExchangeMarkets:
 #: XBT/USD, ETH/USD and SOL/USD with Kraken's published sizes (early 2024).
 DEFAULT_MARKETS = ExchangeMarkets((
     ExchangeMarket("XBT/USD", "XBTUSD", "XXBTZUSD", "XXBT", "ZUSD", "0.1", "0.0001", "0.5",
-                   1, 8, 60_000.0, aliases=("BTC/USD", "BTCUSD")),
+                   1, 8, 60_000.0, aliases=("BTCUSD",), ws_symbol="BTC/USD"),
     ExchangeMarket("ETH/USD", "ETHUSD", "XETHZUSD", "XETH", "ZUSD", "0.01", "0.002", "0.5",
                    2, 8, 3_000.0),
     ExchangeMarket("SOL/USD", "SOLUSD", "SOLUSD", "SOL", "ZUSD", "0.01", "0.02", "0.5",

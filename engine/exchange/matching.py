@@ -40,10 +40,14 @@ from engine.exchange import replies as ke
 from engine.exchange.accounts import Account
 from engine.exchange.counters import TickCounter
 from engine.exchange.events import (
+    AnyEvent,
     CancelReason,
     Event,
+    LifecycleSubscriber,
+    OrderAmended,
     OrderCancelled,
     OrderFilled,
+    OrderPlaced,
     PriceTick,
     Subscriber,
 )
@@ -54,8 +58,8 @@ from engine.exchange.params import OrderSpec, Reject, invalid, parse_deadline
 from engine.exchange.stats import ExchangeStats
 from engine.exchange.tiers import TierRules
 
-__all__ = ["AGE_ROUNDING", "DEFAULT_SPREAD_TICKS", "MarketTrade", "MatchingEngine", "OwnTrade",
-           "order_age"]
+__all__ = ["AGE_ROUNDING", "DEFAULT_SPREAD_TICKS", "REASONS", "MarketTrade", "MatchingEngine",
+           "OwnTrade", "order_age"]
 
 #: Seconds added to an order's age before bucketing, for float rounding only (1 ns).
 AGE_ROUNDING = 1e-9
@@ -70,7 +74,7 @@ MARKET_TRADES_KEPT = 1000
 _ZERO = Decimal(0)
 
 #: Kraken's ``reason`` text for orders that closed without filling.
-_REASONS: dict[CancelReason, str] = {
+REASONS: dict[CancelReason, str] = {
     CancelReason.REQUESTED: "User requested",
     CancelReason.CANCEL_ALL: "User requested",
     CancelReason.DEAD_MAN: "Dead man switch",
@@ -125,6 +129,7 @@ class MatchingEngine:
         stats: ExchangeStats, subscribers: list[Subscriber], decay_step: float = 0.0,
         decay_phase: float = 0.0, epoch: float = 0.0, seed: int = 0,
         closed_history: int = 10_000, spread: int = DEFAULT_SPREAD_TICKS,
+        lifecycle_subscribers: list[LifecycleSubscriber] | None = None,
     ) -> None:
         self.rules = rules
         self.markets = markets
@@ -152,6 +157,8 @@ class MatchingEngine:
         self._trade_ids = itertools.count(1)
         self.ids = IdMaker(seed)
         self._subs = subscribers
+        self._life: list[LifecycleSubscriber] = (
+            lifecycle_subscribers if lifecycle_subscribers is not None else [])
 
     # -- counters ------------------------------------------------------------------------
 
@@ -192,9 +199,22 @@ class MatchingEngine:
 
     # -- prices and events ---------------------------------------------------------------
 
+    @property
+    def listening(self) -> bool:
+        """Whether anyone subscribes to events (events are not built otherwise)."""
+        return bool(self._subs or self._life)
+
     def emit(self, event: Event) -> None:
+        """Tell every subscriber (lifecycle subscribers too)."""
         for callback in tuple(self._subs):
             callback(event)
+        for life in tuple(self._life):
+            life(event)
+
+    def emit_lifecycle(self, event: AnyEvent) -> None:
+        """Tell the lifecycle subscribers only (:class:`OrderPlaced`, :class:`OrderAmended`)."""
+        for life in tuple(self._life):
+            life(event)
 
     def bid_ticks(self, market: Market) -> int:
         """Best bid (ticks): ``p - spread // 2``, at least one tick."""
@@ -222,7 +242,7 @@ class MatchingEngine:
             self.market_trades[market.name].append(MarketTrade(
                 t, ticks, Decimal(1), "s" if ticks < before else "b", "l",
                 next(self._trade_ids)))
-        if self._subs:
+        if self.listening:
             bid, ask = self.quote(market)
             self.emit(PriceTick(market.name, market.tick_size * ticks, t, bid, ask))
         for order in self.books[market.name].crossed(self.bid_ticks(market),
@@ -257,6 +277,12 @@ class MatchingEngine:
             userref=spec.userref, cl_ord_id=spec.cl_ord_id, oflags=spec.oflags,
             timeinforce=spec.timeinforce, expire_at=spec.expire_at,
         )
+        if self._life:
+            self.emit_lifecycle(OrderPlaced(
+                order.txid, m.name, order.side, order.ordertype, order.volume, order.price, now,
+                order.cl_ord_id, order.userref, order.timeinforce, spec.post_only,
+                order.expire_at,
+            ))
         if spec.ordertype == "market" or self.takes(order.side, order.ticks, m):
             self.fill(order, self.taker_price(order.side, m), now, maker=False)
         elif spec.timeinforce == "IOC":
@@ -295,7 +321,16 @@ class MatchingEngine:
             gone, _ = self.closed.popitem(last=False)
             self.trades_of.pop(gone, None)
 
-    def _record_trade(self, order: Order, price: Decimal, now: float, maker: bool) -> None:
+    def amended(self, order: Order, now: float) -> None:
+        """Tell lifecycle subscribers that ``order`` was amended in place at ``now``."""
+        if self._life:
+            self.emit_lifecycle(OrderAmended(
+                order.txid, order.market.name, order.side, order.volume, order.price, now,
+                order.cl_ord_id, order.userref, "post" in order.oflags.split(","),
+            ))
+
+    def _record_trade(self, order: Order, price: Decimal, now: float,
+                      maker: bool) -> OwnTrade:
         m = order.market
         trade_id = next(self._trade_ids)
         own = OwnTrade(self.ids.next("T"), order, price, order.volume, now, maker, trade_id)
@@ -307,6 +342,7 @@ class MatchingEngine:
         self.market_trades[m.name].append(MarketTrade(
             now, self.ticks_of(m, price), order.volume, side,
             "m" if order.ordertype == "market" else "l", trade_id))
+        return own
 
     def fill(self, order: Order, price: Decimal, now: float, *, maker: bool) -> None:
         m, vol = order.market, order.volume
@@ -319,18 +355,19 @@ class MatchingEngine:
             self.account.transfer(m.quote, cost)
         order.vol_exec, order.avg_price = vol, price
         order.status, order.closed_at = "closed", now
-        self._record_trade(order, price, now, maker)
+        own = self._record_trade(order, price, now, maker)
         self._archive(order)
-        if self._subs:
+        if self.listening:
             self.emit(OrderFilled(
                 order.txid, m.name, order.side, price, vol, now,
-                order.cl_ord_id, order.userref, maker,
+                order.cl_ord_id, order.userref, maker, order.ordertype, own.txid,
+                own.trade_id,
             ))
 
     def close(self, order: Order, now: float, reason: CancelReason) -> None:
-        order.status, order.closed_at, order.reason = "canceled", now, _REASONS[reason]
+        order.status, order.closed_at, order.reason = "canceled", now, REASONS[reason]
         self._archive(order)
-        if self._subs:
+        if self.listening:
             self.emit(OrderCancelled(
                 order.txid, order.market.name, order.side, now, reason,
                 order.cl_ord_id, order.userref,

@@ -138,6 +138,7 @@ def amend_order(x: MatchingEngine, params: Mapping[str, Any], now: float) -> dic
     order.volume, order.price = volume, price
     order.ticks = x.ticks_of(m, price) if price is not None else 0
     order.aged_at = now
+    x.amended(order, now)
     if x.takes(order.side, order.ticks, m):
         x.fill(order, x.taker_price(order.side, m), now, maker=False)
     else:

@@ -18,10 +18,12 @@ __all__ = [
     "INVALID_ARGUMENTS",
     "INVALID_KEY",
     "INVALID_NONCE",
+    "INVALID_SESSION",
     "INVALID_SIGNATURE",
     "ORDERS_LIMIT",
     "ORDER_MINIMUM",
     "ORDER_RATE_LIMIT",
+    "PERMISSION_DENIED",
     "POST_ONLY_ORDER",
     "TEMPORARY_LOCKOUT",
     "THROTTLED",
@@ -46,6 +48,12 @@ TEMPORARY_LOCKOUT = "EGeneral:Temporary lockout"
 INVALID_KEY = "EAPI:Invalid key"
 INVALID_SIGNATURE = "EAPI:Invalid signature"
 INVALID_NONCE = "EAPI:Invalid nonce"
+#: WebSocket v2's answer to a missing, unknown or expired token (recorded from Kraken's
+#: ws-auth host; also in ccxt's and Kraken's Rust SDK's error tables).
+INVALID_SESSION = "ESession:Invalid session"
+#: A key without the permission a call needs (GetWebSocketsToken without "WebSocket
+#: interface" access).
+PERMISSION_DENIED = "EGeneral:Permission denied"
 INVALID_ARGUMENTS = "EGeneral:Invalid arguments"  # optionally ":<field>"
 UNKNOWN_METHOD = "EGeneral:Unknown method"
 UNAVAILABLE = "EService:Unavailable"

@@ -73,3 +73,24 @@ def test_half_a_key_pair_is_a_usage_error() -> None:
     )
     assert result.returncode == 2
     assert "give both --key and --secret" in result.stderr
+
+
+def test_serves_websocket_v2_on_the_same_port() -> None:
+    from websockets.sync.client import connect
+
+    proc, url = start("--ws-token-ttl", "30", "--heartbeat", "0.5",
+                      "--fault", "refuse-token:/v2:2")
+    try:
+        with connect(url.replace("http", "ws", 1) + "/v2", open_timeout=5) as ws:
+            assert json.loads(ws.recv(timeout=5))["channel"] == "status"
+            ws.send(json.dumps({"method": "ping", "req_id": 1}))
+            assert json.loads(ws.recv(timeout=5))["method"] == "pong"
+            ws.send(json.dumps({"method": "cancel_all", "req_id": 2,
+                                "params": {"token": "whatever"}}))
+            refused = json.loads(ws.recv(timeout=5))
+            assert refused["error"] == "ESession:Invalid session" and refused["req_id"] == 2
+    finally:
+        code, out, err = stop(proc)
+    assert code == 0, err
+    assert f"websocket v2:    {url.replace('http', 'ws', 1)}/v2" in out
+    assert "faults in force: 1" in out

@@ -139,7 +139,7 @@ def test_fault_defaults_and_parsing() -> None:
     assert (f.kind, f.endpoint, f.nth, f.count) == (FaultKind.MALFORMED_JSON, "CancelOrder", 3, 2)
     assert parse_fault("hang:*").endpoint is None
     assert parse_fault("drop-reply:balanceex").endpoint == "BalanceEx"
-    for bad in ("", "explode", "hang:AddOrder:x", "hang:a:1:2:3", "hang:AddOrder:0"):
+    for bad in ("", "explode", "hang:AddOrder:x", "hang:a:1:2:3:4", "hang:AddOrder:0"):
         with pytest.raises(ValueError, match=r"KIND|kind|integer|>= 1"):
             parse_fault(bad)
     with pytest.raises(ValueError, match="5xx"):

@@ -25,6 +25,7 @@ from engine.venues.kraken_rest.rest import KrakenRestVenue
 from .conftest import Start
 from .support import RawConnection, signed
 from .test_command import start, stop
+from .ws_support import WsClient
 
 
 def _rfc3339(text: str) -> float:
@@ -122,6 +123,9 @@ def test_throttle_flags_turn_the_throttle_on() -> None:
         (["--max-concurrent", "0"], "argument --max-concurrent: expected an integer >= 1"),
         (["--fault", "drop-reply:Nope"], "unknown endpoint 'Nope' in 'drop-reply:Nope'; "
                                          "known: AddOrder, "),
+        (["--ws-token-ttl", "0"], "argument --ws-token-ttl: expected a number > 0"),
+        (["--heartbeat", "nan"], "argument --heartbeat: expected a number > 0"),
+        (["--fault", "hang:add_order:1:1:sometime"], "WHEN must be 'after' or 'before'"),
     ],
 )
 def test_bad_options_are_refused(capsys: pytest.CaptureFixture[str], argv: list[str],
@@ -139,3 +143,22 @@ def test_fault_endpoints_are_checked_and_spelt_as_the_exchange_does() -> None:
     assert parse_fault("hang:*").endpoint is None
     with pytest.raises(ValueError, match=r"unknown endpoint 'AddOrders'.*\(or \* for any\)"):
         parse_fault("drop-reply:AddOrders")
+
+
+async def test_accepted_connections_turn_nagle_off(start_server: Start) -> None:
+    """A reply goes out as headers then body: with Nagle on, the body waited for the
+    client's delayed ACK (40 ms per request on loopback).  Every accepted socket is TCP
+    with TCP_NODELAY, REST and WebSocket alike."""
+    server = await start_server()
+    conn = await RawConnection.open(server.port)
+    status, _, _ = await conn.request("GET", "/0/public/Time")
+    assert status == 200
+    ws = await WsClient.open(server)
+    accepted = [p.transport.get_extra_info("socket")
+                for p in server._uvicorn.server_state.connections]  # type: ignore[union-attr]
+    assert len(accepted) == 2
+    for sock in accepted:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    await ws.close()
+    await conn.close()

@@ -44,12 +44,14 @@ def test_the_exchange_and_its_server_import_nothing_they_referee() -> None:
         "import json, sys\n"
         "import engine.exchange, engine.exchange.server\n"
         "import engine.exchange.server.app, engine.exchange.server.runner\n"
+        "import engine.exchange.wsv2, engine.exchange.server.ws_route\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True).stdout
     loaded = json.loads(out)
     assert "engine.exchange.server.runner" in loaded  # the check really ran
+    assert "engine.exchange.wsv2.dispatch" in loaded
     leaked = [m for m in loaded if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)]
     assert leaked == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 
 from engine import kraken_errors as ke
@@ -193,7 +194,11 @@ def test_resting_orders_fill_when_the_price_crosses_them() -> None:
     x.advance(35.0)
     assert set(x.open_orders()) == {far}
     fills = [e for e in events if isinstance(e, OrderFilled)]
-    assert fills == [
+    trades = list(ok(call(x, "TradesHistory", 40.0))["trades"])  # most recent first
+    assert [f.exec_id for f in reversed(fills)] == trades  # each fill names its own trade
+    assert fills[0].trade_id is not None and fills[1].trade_id is not None
+    assert fills[0].trade_id < fills[1].trade_id
+    assert [attrs.evolve(f, exec_id=None, trade_id=None) for f in fills] == [
         OrderFilled(buy, "XBT/USD", "buy", Decimal("59500.0"), Decimal("0.01"), 10.0, "b1",
                     None, True),
         OrderFilled(sell, "XBT/USD", "sell", Decimal("60500.0"), Decimal("0.01"), 30.0, None,

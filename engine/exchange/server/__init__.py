@@ -1,10 +1,13 @@
-"""The simulated exchange served over HTTP with Kraken's paths, headers and envelopes: one
-ASGI application (Starlette) under uvicorn.
+"""The simulated exchange served over HTTP with Kraken's paths, headers and envelopes, and
+Kraken's WebSocket v2 at ``/v2`` on the same port: one ASGI application (Starlette) under
+uvicorn.
 
 * :func:`serve` / :class:`ExchangeServer` (:mod:`~engine.exchange.server.runner`): the server;
   :class:`ServerConfig`, :class:`ServerStats`, :class:`Served`, :class:`CannotListen`
   (:mod:`~engine.exchange.server.config`).
-* :class:`ExchangeApp` (:mod:`~engine.exchange.server.app`): the ASGI app itself.
+* :class:`ExchangeApp` (:mod:`~engine.exchange.server.app`): the ASGI app itself;
+  :class:`WsRoute` (:mod:`~engine.exchange.server.ws_route`) its ``/v2`` endpoint, with
+  :class:`WsSession` (:mod:`~engine.exchange.server.ws_session`) per connection.
 * :class:`Fault`, :class:`FaultPlan` (:mod:`~engine.exchange.server.faults`): fault injection.
 * :data:`DEMO_KEY`, :data:`DEMO_SECRET` (:mod:`~engine.exchange.server.keys`): the public demo
   pair.
@@ -18,6 +21,7 @@ checks are its own.
 from engine.exchange.server.app import MAX_BODY, DroppedReply, ExchangeApp
 from engine.exchange.server.config import (
     DEFAULT_DECAY_STEP,
+    DEFAULT_HEARTBEAT,
     DEFAULT_IDLE_TIMEOUT,
     MAX_DECAY_STEP,
     MAX_IDLE_TIMEOUT,
@@ -27,7 +31,7 @@ from engine.exchange.server.config import (
     ServerConfig,
     ServerStats,
 )
-from engine.exchange.server.faults import Fault, FaultKind, FaultPlan, parse_fault
+from engine.exchange.server.faults import WS_ANY, Fault, FaultKind, FaultPlan, parse_fault
 from engine.exchange.server.keys import (
     DEMO_KEY,
     DEMO_SECRET,
@@ -36,9 +40,12 @@ from engine.exchange.server.keys import (
     server_keys,
 )
 from engine.exchange.server.runner import ExchangeServer, serve
+from engine.exchange.server.ws_route import WsRoute, arrival_after
+from engine.exchange.server.ws_session import WsSession
 
 __all__ = [
     "DEFAULT_DECAY_STEP",
+    "DEFAULT_HEARTBEAT",
     "DEFAULT_IDLE_TIMEOUT",
     "DEMO_KEY",
     "DEMO_SECRET",
@@ -46,6 +53,7 @@ __all__ = [
     "MAX_DECAY_STEP",
     "MAX_IDLE_TIMEOUT",
     "MAX_JITTER",
+    "WS_ANY",
     "CannotListen",
     "DroppedReply",
     "ExchangeApp",
@@ -58,6 +66,9 @@ __all__ = [
     "ServerConfig",
     "ServerKeys",
     "ServerStats",
+    "WsRoute",
+    "WsSession",
+    "arrival_after",
     "parse_fault",
     "serve",
     "server_keys",

@@ -10,9 +10,9 @@ Routes
   ``API-Key`` (a registered key, else ``EAPI:Invalid key``) and ``API-Sign`` (checked by
   :mod:`engine.exchange.server.signing`, else ``EAPI:Invalid signature``).  The exchange
   core then checks lockout, throttle, nonce, counters and the order itself.
-* Anything else: HTTP 404 with ``EGeneral:Unknown method`` in Kraken's envelope.  (A
-  WebSocket route at ``/v2`` can be added to :attr:`ExchangeApp.routes` later: it will
-  share the one exchange object, on the same event loop.)
+* WebSocket ``/v2``: Kraken's WebSocket v2 (:mod:`engine.exchange.server.ws_route`), on the
+  same exchange object and the same event loop: the same orders, counters and caps.
+* Anything else: HTTP 404 with ``EGeneral:Unknown method`` in Kraken's envelope.
 
 Every Kraken error is HTTP 200 with Kraken's envelope ``{"error": [...]}``.  Parameters are
 decoded *before* authentication, within the bounds of :mod:`engine.exchange.server.forms`
@@ -48,7 +48,7 @@ import structlog
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from engine.exchange import replies as ke
 from engine.exchange.exchange import SimulatedKraken
@@ -57,6 +57,8 @@ from engine.exchange.server.connections import Connection, ConnectionTable
 from engine.exchange.server.faults import Fault, FaultKind, FaultPlan
 from engine.exchange.server.forms import BadParams, decode_body, decode_query
 from engine.exchange.server.signing import signature_matches
+from engine.exchange.server.ws_route import WsRoute
+from engine.exchange.wsv2 import WsDispatcher
 
 __all__ = ["MAX_BODY", "DroppedReply", "ExchangeApp"]
 
@@ -102,9 +104,14 @@ class ExchangeApp:
         self.now = now
         self.served: deque[Served] = deque(maxlen=served_history)
         self.closing = asyncio.Event()
+        self.ws = WsRoute(
+            WsDispatcher(exchange), config, faults=faults, stats=stats, table=table, now=now,
+            served=self.served, pause=self.pause, closing=self.closing,
+        )
         self.routes = [
             Route("/0/public/{endpoint}", self._public, methods=_METHODS),
             Route("/0/private/{endpoint}", self._private, methods=_METHODS),
+            WebSocketRoute("/v2", self.ws.serve),
         ]
         self.asgi = Starlette(routes=self.routes, exception_handlers={
             404: self._not_found, 405: self._not_found,
@@ -209,6 +216,8 @@ class ExchangeApp:
             text = json.dumps(reply if reply is not None else ke.envelope({}))
             return Response(text[: max(1, len(text) // 2)].encode(), 200,
                             headers=_SERVER_HEADER, media_type="application/json")
+        if fault.kind is FaultKind.REFUSE_TOKEN:
+            return _json(200, ke.refusal(ke.PERMISSION_DENIED))
         return _json(200, ke.refusal(ke.UNAVAILABLE))
 
     # -- requests --------------------------------------------------------------------------

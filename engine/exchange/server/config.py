@@ -21,6 +21,7 @@ from engine.exchange.tiers import tier_rules
 
 __all__ = [
     "DEFAULT_DECAY_STEP",
+    "DEFAULT_HEARTBEAT",
     "DEFAULT_IDLE_TIMEOUT",
     "MAX_DECAY_STEP",
     "MAX_IDLE_TIMEOUT",
@@ -43,6 +44,9 @@ MAX_JITTER = 10.0
 DEFAULT_IDLE_TIMEOUT = 60.0
 #: The longest idle timeout accepted (s).
 MAX_IDLE_TIMEOUT = 3600.0
+#: Seconds between heartbeats on a WebSocket connection with a subscription (Kraken: "about
+#: once per second").
+DEFAULT_HEARTBEAT = 1.0
 
 
 def _tier(value: object) -> str:
@@ -98,12 +102,15 @@ class ServerConfig:
     ``seed``.  ``jitter`` (s): each request's arrival is delayed by a random ``[0, jitter]``
     drawn from its *connection's* own seeded stream -- requests on one connection keep
     their order, requests on different connections may overtake each other.
-    ``idle_timeout`` (s): see :data:`DEFAULT_IDLE_TIMEOUT`.  ``port`` 0 binds any free port.
+    ``idle_timeout`` (s): see :data:`DEFAULT_IDLE_TIMEOUT` (HTTP connections only; a
+    WebSocket connection lives until either side closes it, uvicorn's keep-alive pings
+    catching a dead peer).  ``heartbeat`` (s): see :data:`DEFAULT_HEARTBEAT`.  ``port`` 0
+    binds any free port.
     ``markets``: the exchange's markets (any objects with the fields of
     :class:`~engine.exchange.markets.ExchangeMarket`).  ``exchange_options``: more keyword
     arguments for :class:`~engine.exchange.SimulatedKraken` (``processing_time``,
     ``max_concurrent``, ``nonce_window``, ``balances``, ``spread``, ``lockout_after``,
-    ``lockout_seconds``, ``public_rate``, ``public_burst``, ...).
+    ``lockout_seconds``, ``public_rate``, ``public_burst``, ``ws_token_ttl``, ...).
     """
 
     tier: str = attrs.field(default="intermediate", converter=_tier)
@@ -118,6 +125,8 @@ class ServerConfig:
     idle_timeout: float = attrs.field(
         default=DEFAULT_IDLE_TIMEOUT,
         validator=_seconds("idle_timeout", MAX_IDLE_TIMEOUT, positive=True))
+    heartbeat: float = attrs.field(default=DEFAULT_HEARTBEAT,
+                                   validator=_seconds("heartbeat", 60.0, positive=True))
 
 
 @attrs.define(slots=True)

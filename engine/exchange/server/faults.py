@@ -1,31 +1,41 @@
-"""Fault injection for the simulated exchange's HTTP front end (for tests and drills).
+"""Fault injection for the simulated exchange's front end, REST and WebSocket v2 (for tests
+and drills).
 
 A :class:`Fault` names what goes wrong (:class:`FaultKind`), for which requests, and
 whether the exchange still processes the request:
 
-===================  ==========================================================  =========
-kind                 what the client sees                                        processed
-===================  ==========================================================  =========
-``drop-reply``       the connection closes after the request, with no reply       yes
-``hang``             no reply for ``hold`` seconds (past the client's timeout),   yes
-                     then the connection closes
-``http-5xx``         HTTP ``status`` (default 502) with an HTML body              yes
-``malformed-json``   HTTP 200 whose body is truncated JSON                        yes
-``unavailable``      HTTP 200, ``{"error": ["EService:Unavailable"]}``            no
-===================  ==========================================================  =========
+==================  ==========================================  =========================  =====
+kind                over REST (HTTP)                            over WebSocket (``/v2``)   proc.
+==================  ==========================================  =========================  =====
+``drop-reply``      the connection closes after the request,    the connection drops       yes
+                    no reply                                    (TCP abort), no reply
+``hang``            no reply for ``hold`` s, then the           no reply, ever; the        yes
+                    connection closes                           connection stays open
+``http-5xx``        HTTP ``status`` (default 502), HTML body    closed with code 1011      yes
+``malformed-json``  HTTP 200 whose body is truncated JSON       a truncated JSON message   yes
+``unavailable``     ``{"error": ["EService:Unavailable"]}``     ``EService:Unavailable``   no
+``refuse-token``    ``EGeneral:Permission denied`` (a key       ``ESession:Invalid         no
+                    without WebSocket access, on                session`` (the token is
+                    GetWebSocketsToken)                         refused)
+==================  ==========================================  =========================  =====
 
-"processed" is the default of ``process``: whether the simulated exchange handles the
+"proc." (processed) is the default of ``process``: whether the simulated exchange handles the
 request (places the order, consumes the nonce, charges the counters) before the fault hides
 the reply.  ``process=False`` makes the fault strike before the request reaches it.
 
-Selection: a fault matches requests to ``endpoint`` (``None``: every endpoint, public ones
-included) and applies to the ``nth`` matching request (1-based) and the ``count - 1`` after
-it (``count=0``: every one from the ``nth`` on).  Each fault counts its matching requests
-itself; when several apply to one request, the first added wins.
+Selection: a fault matches requests to ``endpoint`` -- a REST endpoint (``AddOrder``), a
+WebSocket v2 method (``add_order``, ``ping``, ...), :data:`WS_ANY` (``/v2``: every WebSocket
+request; a message that is no request is answered before faults apply) or ``None`` (every
+request of either kind) -- and applies to the ``nth`` matching request (1-based) and the
+``count - 1`` after it (``count=0``: every one from the ``nth`` on).  Each fault counts its
+matching requests itself; when several apply to one request, the first added wins.  So
+``Fault("drop-reply", "/v2", nth=3)`` drops a WebSocket connection right after the exchange
+processed the third message of a batch.
 
-Command line form (``--fault``): ``KIND[:ENDPOINT[:NTH[:COUNT]]]``, ``ENDPOINT`` ``*`` for
-any, e.g. ``drop-reply:AddOrder:3`` or ``http-5xx:*:1:0``; an endpoint the exchange does not
-serve is refused there, naming the known ones.
+Command line form (``--fault``): ``KIND[:ENDPOINT[:NTH[:COUNT[:WHEN]]]]``, ``ENDPOINT`` ``*``
+for any, ``WHEN`` ``after`` (processed first) or ``before`` (never processed), e.g.
+``drop-reply:AddOrder:3``, ``http-5xx:*:1:0`` or ``drop-reply:/v2:3:1:before``; an endpoint
+the exchange does not serve is refused there, naming the known ones.
 """
 
 from __future__ import annotations
@@ -39,8 +49,12 @@ from collections.abc import Callable
 import attrs
 
 from engine.exchange.exchange import ENDPOINTS
+from engine.exchange.wsv2.dispatch import WS_METHODS
 
-__all__ = ["Fault", "FaultKind", "FaultPlan", "parse_fault"]
+__all__ = ["WS_ANY", "Fault", "FaultKind", "FaultPlan", "parse_fault"]
+
+#: The endpoint of a fault matching every WebSocket v2 message.
+WS_ANY = "/v2"
 
 
 class FaultKind(enum.StrEnum):
@@ -49,6 +63,7 @@ class FaultKind(enum.StrEnum):
     HTTP_5XX = "http-5xx"
     MALFORMED_JSON = "malformed-json"
     UNAVAILABLE = "unavailable"
+    REFUSE_TOKEN = "refuse-token"
 
 
 _PROCESSED_BY_DEFAULT: dict[FaultKind, bool] = {
@@ -57,6 +72,7 @@ _PROCESSED_BY_DEFAULT: dict[FaultKind, bool] = {
     FaultKind.HTTP_5XX: True,
     FaultKind.MALFORMED_JSON: True,
     FaultKind.UNAVAILABLE: False,
+    FaultKind.REFUSE_TOKEN: False,
 }
 
 
@@ -95,8 +111,11 @@ class Fault:
         """Whether the exchange handles the request before the fault strikes."""
         return _PROCESSED_BY_DEFAULT[self.kind] if self.process is None else self.process
 
-    def matches(self, endpoint: str) -> bool:
-        return self.endpoint is None or self.endpoint == endpoint
+    def matches(self, endpoint: str, *, ws: bool = False) -> bool:
+        """Whether a request to ``endpoint`` (a WebSocket message when ``ws``) counts."""
+        if self.endpoint is None:
+            return True
+        return self.endpoint == endpoint or (ws and self.endpoint == WS_ANY)
 
     def applies_to(self, seen: int) -> bool:
         """Whether the ``seen``-th matching request (1-based) is hit."""
@@ -145,12 +164,13 @@ class FaultPlan:
         with self._lock:
             self._rules.clear()
 
-    def pick(self, endpoint: str) -> Fault | None:
-        """Count one request to ``endpoint`` against every fault; the fault that hits it."""
+    def pick(self, endpoint: str, *, ws: bool = False) -> Fault | None:
+        """Count one request to ``endpoint`` (a WebSocket method when ``ws``) against every
+        fault; the fault that hits it."""
         chosen: Fault | None = None
         with self._lock:
             for rule in self._rules:
-                if not rule.fault.matches(endpoint):
+                if not rule.fault.matches(endpoint, ws=ws):
                     continue
                 rule.seen += 1
                 if chosen is None and rule.fault.applies_to(rule.seen):
@@ -169,23 +189,28 @@ class FaultPlan:
 
 def _known_endpoint(name: str, spec: str) -> str:
     """``name`` as the exchange spells it (any case accepted), or ``ValueError``."""
-    by_lower = {e.lower(): e for e in ENDPOINTS}
+    by_lower = {e.lower(): e for e in (*ENDPOINTS, *WS_METHODS, WS_ANY)}
     found = by_lower.get(name.strip().lower())
     if found is None:
-        known = ", ".join(sorted(ENDPOINTS))
+        known = ", ".join(sorted(ENDPOINTS) + sorted(WS_METHODS) + [WS_ANY])
         raise ValueError(f"unknown endpoint {name!r} in {spec!r}; known: {known} (or * for any)")
     return found
 
 
-def parse_fault(spec: str) -> Fault:
-    """A :class:`Fault` from ``KIND[:ENDPOINT[:NTH[:COUNT]]]`` (``ValueError`` if malformed).
+_WHEN = {"after": True, "before": False}
 
-    ``ENDPOINT`` must be one the simulated exchange serves (:data:`engine.exchange.ENDPOINTS`,
-    any case: ``addorder`` is ``AddOrder``) or ``*``.
+
+def parse_fault(spec: str) -> Fault:
+    """A :class:`Fault` from ``KIND[:ENDPOINT[:NTH[:COUNT[:WHEN]]]]`` (``ValueError`` if
+    malformed).
+
+    ``ENDPOINT`` must be one the simulated exchange serves (:data:`engine.exchange.ENDPOINTS`
+    or a WebSocket v2 method, any case: ``addorder`` is ``AddOrder``), ``/v2`` or ``*``;
+    ``WHEN`` is ``after`` or ``before`` (the exchange processes the request first, or never).
     """
     parts = spec.strip().split(":")
-    if not parts[0] or len(parts) > 4:
-        raise ValueError(f"expected KIND[:ENDPOINT[:NTH[:COUNT]]], got {spec!r}")
+    if not parts[0] or len(parts) > 5:
+        raise ValueError(f"expected KIND[:ENDPOINT[:NTH[:COUNT[:WHEN]]]], got {spec!r}")
     try:
         kind = FaultKind(parts[0].lower())
     except ValueError:
@@ -199,4 +224,9 @@ def parse_fault(spec: str) -> Fault:
         count = int(parts[3]) if len(parts) > 3 else 1
     except ValueError:
         raise ValueError(f"NTH and COUNT must be integers in {spec!r}") from None
-    return Fault(kind, endpoint, nth, count)
+    process: bool | None = None
+    if len(parts) > 4:
+        if parts[4].lower() not in _WHEN:
+            raise ValueError(f"WHEN must be 'after' or 'before' in {spec!r}")
+        process = _WHEN[parts[4].lower()]
+    return Fault(kind, endpoint, nth, count, process)

@@ -24,9 +24,11 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-__all__ = ["MAX_DEPTH", "MAX_FIELDS", "MAX_INDEX", "BadParams", "decode_body", "decode_query"]
+from engine.exchange.jsonbounds import MAX_DEPTH, json_depth
 
-MAX_DEPTH = 8
+__all__ = ["MAX_DEPTH", "MAX_FIELDS", "MAX_INDEX", "BadParams", "decode_body", "decode_query",
+           "json_depth"]
+
 MAX_FIELDS = 1000
 MAX_INDEX = 1000
 
@@ -61,29 +63,6 @@ def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise BadParams("form body is not UTF-8") from None
     return _form(text)
-
-
-def json_depth(body: bytes) -> int:
-    """The deepest nesting of objects and arrays in a JSON text (brackets inside strings
-    do not count); a linear scan that allocates nothing per level."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):  # ] }
-            depth -= 1
-    return deepest
 
 
 def _check_json_depth(body: bytes) -> None:

@@ -8,7 +8,10 @@
   none of its requests is being handled is closed -- a client that connects and stalls,
   or stops half-way through a request, no longer holds its socket for ever (uvicorn's own
   keep-alive timer only starts after a complete response);
-* unparsable requests (answered 400 by uvicorn itself) are counted in the server's stats.
+* unparsable requests (answered 400 by uvicorn itself) are counted in the server's stats;
+* a connection upgraded to WebSocket (``/v2``) leaves the idle timer behind: uvicorn hands
+  the socket to its WebSocket protocol, and the connection stays in the table (with its
+  jitter stream and its abort, for faults) until the WebSocket route forgets it.
 
 uvicorn builds one protocol object per connection from ``Config.http``; the server passes
 a ``functools.partial`` of :class:`ExchangeProtocol` carrying these collaborators.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from engine.exchange.server.config import ServerStats
@@ -56,6 +60,12 @@ class ExchangeProtocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         self._arm_idle()
         super().data_received(data)
+
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        super().handle_websocket_upgrade(event)
 
     def send_400_response(self, msg: str) -> None:
         self._stats.bad_requests += 1

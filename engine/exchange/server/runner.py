@@ -1,5 +1,7 @@
 """The loopback server: one :class:`~engine.exchange.SimulatedKraken` behind the ASGI app
-(:mod:`engine.exchange.server.app`), served by uvicorn on a socket the server binds itself.
+(:mod:`engine.exchange.server.app`), served by uvicorn on a socket the server binds itself:
+REST at ``/0/...`` and WebSocket v2 at ``/v2`` (uvicorn's ``websockets-sansio`` protocol,
+over the ``websockets`` library) on the same port.
 
 :class:`ExchangeServer` binds ``host:port`` first (a busy port raises
 :class:`~engine.exchange.server.config.CannotListen` at once), then runs uvicorn's server
@@ -37,6 +39,7 @@ from engine.exchange.server.faults import FaultPlan
 from engine.exchange.server.keys import ServerKeys
 from engine.exchange.server.protocol import ExchangeProtocol
 from engine.exchange.server.timebase import ExchangeClock
+from engine.exchange.wsv2 import MAX_MESSAGE
 
 __all__ = ["ExchangeServer", "serve"]
 
@@ -48,7 +51,10 @@ _log = structlog.get_logger("orderpace.server")
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto TCP, not 0: accepted sockets copy it, and asyncio turns Nagle off (TCP_NODELAY)
+    # only on sockets that say TCP -- with Nagle on, a reply written as headers then body
+    # waited for the client's delayed ACK: 40 ms per REST request on loopback
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -117,7 +123,8 @@ class ExchangeServer:
         protocol = functools.partial(ExchangeProtocol, table=self._table, stats=self.stats,
                                      idle_timeout=cfg.idle_timeout)
         ucfg = uvicorn.Config(
-            app, http=cast(Any, protocol), ws="none", lifespan="off", log_config=None,
+            app, http=cast(Any, protocol), ws="websockets-sansio", ws_max_size=MAX_MESSAGE,
+            lifespan="off", log_config=None,
             access_log=False, proxy_headers=False, server_header=False, date_header=False,
             timeout_keep_alive=max(1, round(cfg.idle_timeout)),
             timeout_graceful_shutdown=max(1, round(SHUTDOWN_GRACE)),
@@ -189,6 +196,11 @@ class ExchangeServer:
         host = self.config.host
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://<host>:<port>/v2``: the WebSocket v2 URL to give a client."""
+        return "ws" + self.url[len("http"):] + "/v2"
 
     def add_key(self, key: str, secret: str) -> None:
         """Accept API ``key`` signed with ``secret`` (base64) from now on."""
