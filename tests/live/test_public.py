@@ -46,7 +46,8 @@ async def test_requests_are_spaced_by_the_period() -> None:
     await asyncio.gather(*(one() for _ in range(4)))
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(gap >= 0.045 for gap in gaps), gaps
-    assert starts[-1] - starts[0] < 0.5
+    # paced, not stalled: 3 periods are 0.15 s; a loaded machine may stretch them, not 20x
+    assert starts[-1] - starts[0] < 3.0
 
 
 async def test_burst_lets_several_start_together() -> None:
@@ -58,5 +59,5 @@ async def test_burst_lets_several_start_together() -> None:
             starts.append(time.monotonic())
 
     await asyncio.gather(*(one() for _ in range(4)))
-    assert starts[1] - starts[0] < 0.02
+    assert starts[1] - starts[0] < 0.045  # the second starts within the first's period
     assert starts[2] - starts[0] >= 0.045
