@@ -413,7 +413,7 @@ def test_rejection_is_terminal_and_dependents_settle() -> None:
         )
         a = add()
         h = e.submit(a)
-        h_amend = e.submit(AmendOrder(a.cl_ord_id, price="1.0"))  # add on the wire: parks
+        h_amend = e.submit(AmendOrder(a.cl_ord_id, price="59000.0"))  # add on the wire: parks
         a2 = add()
         h_add2 = e.submit(a2)
         await asyncio.sleep(0.001)  # the add is on the wire: the cancel parks behind it
@@ -589,7 +589,7 @@ def test_memory_per_queued_intent_is_bounded() -> None:
         e = Engine(venue, clock=clock, settings=EngineSettings(max_queue=100_000))
         async with e:
             e.resync_trading("XBT/USD", 125)
-            e._orders.open_count["XBT/USD"] = 80  # cap reached: nothing leaves the queue
+            e._book.open_count["XBT/USD"] = 80  # cap reached: nothing leaves the queue
             tracemalloc.start()
             base = tracemalloc.take_snapshot()
             hs = [e.submit(i) for i in intents[:50_000]]

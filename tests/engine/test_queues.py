@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.core.queues import ClassQueue, PairQueue, Priority
+from engine.core.lanes import ClassQueue, PairQueue, Priority
 
 
 class Item:
