@@ -39,7 +39,7 @@ import structlog
 from engine import kraken_errors as ke
 from engine.clock import Clock, RealClock
 from engine.core.book import OrderBook
-from engine.core.budget import Budget, BudgetAnswer, Charge, Done, MemoryBudget
+from engine.core.budget import Budget, BudgetAnswer, Charge, MemoryBudget
 from engine.core.fences import Fences
 from engine.core.intake import Intake
 from engine.core.items import Item
@@ -50,6 +50,7 @@ from engine.core.queues import Queues
 from engine.core.scheduler import Asked, Scheduler
 from engine.core.settings import EngineSettings
 from engine.core.settlement import Settlement
+from engine.core.tasks import Tasks
 from engine.core.timer import Timer
 from engine.core.trace import Tracer
 from engine.core.verdicts import Action, Effect, judge, retryable
@@ -101,7 +102,7 @@ class Engine:
             self.markets, key=key_id, max_open=self.profile.max_open_orders, wall=self.clock.wall)
         self._settlement = Settlement(self._queues, self._book, self.budget)
         self._intake = Intake(self._queues, self._book, self.markets, self.settings.max_queue)
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = Tasks()
         self._next_id = 0
         self._timer = Timer(self.clock, self._pump)
         self._paused_until = -_INF
@@ -144,13 +145,7 @@ class Engine:
         self._closed = True
         self._timer.cancel()
         self._fail_queued("engine shut down before sending")
-        if self._tasks:
-            _done, pending = await asyncio.wait(set(self._tasks),
-                                                timeout=self.settings.shutdown_timeout)
-            for t in pending:
-                t.cancel()
-            if pending:
-                await asyncio.wait(pending)
+        await self._tasks.close(self.settings.shutdown_timeout)
 
     # -- submitting --------------------------------------------------------------------
 
@@ -219,7 +214,7 @@ class Engine:
             sch.answers.clear()
         if sch.ops:
             for op in sch.ops:
-                self._track(op)
+                self._tasks.keep(op)
             sch.ops.clear()
         if sch.outbox:
             self._dispatch(now)
@@ -237,7 +232,7 @@ class Engine:
                 self._scheduler.answered(asked, f, self.clock.now())
                 self._pump()
 
-        self._track(answer).add_done_callback(answered)  # type: ignore[arg-type]
+        self._tasks.track(answer).add_done_callback(answered)  # type: ignore[arg-type]
 
     # -- round trips ---------------------------------------------------------------------
 
@@ -251,10 +246,10 @@ class Engine:
             ready = self._observer.requests_ready(
                 [Outgoing(i.hid, i.attempts, e, p, now) for i, e, p in out])
             if ready is not None:
-                self._track(self._after_recorded(ready, out))
+                self._tasks.track(self._after_recorded(ready, out))
                 return
         for item, endpoint, params in out:
-            self._track(self._roundtrip(item, endpoint, params))
+            self._tasks.track(self._roundtrip(item, endpoint, params))
 
     async def _after_recorded(self, ready: Awaitable[None],
                               out: list[tuple[Item, str, dict[str, Any]]]) -> None:
@@ -262,18 +257,7 @@ class Engine:
             await ready
         finally:  # recorded or not, each request resolves through its round trip
             for item, endpoint, params in out:
-                self._track(self._roundtrip(item, endpoint, params))
-
-    def _track(self, aw: Awaitable[Any]) -> asyncio.Future[Any]:
-        task = asyncio.ensure_future(aw)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    def _done(self, result: Done) -> None:
-        """Keep an asynchronous budget operation alive until it completes."""
-        if result is not None:
-            self._track(result)
+                self._tasks.track(self._roundtrip(item, endpoint, params))
 
     async def _roundtrip(self, item: Item, endpoint: str, params: dict[str, Any]) -> None:
         try:
@@ -320,9 +304,9 @@ class Engine:
         for e in v.errors:
             self.errors[e] += 1
         if v.effect is Effect.SATURATE_TRADING and item.pair:
-            self._done(self.budget.saturate_trading(item.pair, now))
+            self._tasks.keep(self.budget.saturate_trading(item.pair, now))
         elif v.effect is Effect.SATURATE_API:
-            self._done(self.budget.saturate_api(self._key, now))
+            self._tasks.keep(self.budget.saturate_api(self._key, now))
         elif v.effect is Effect.PAUSE:
             self.budget.inflight.throttled()
             self._queues.touch_all()
@@ -428,7 +412,7 @@ class Engine:
     def resync_trading(self, pair: str, level: float) -> None:
         """Adopt the trading-counter level the exchange published for ``pair``."""
         name = self._intake.market(pair).name
-        self._done(self.budget.resync_trading(name, level, self.clock.now()))
+        self._tasks.keep(self.budget.resync_trading(name, level, self.clock.now()))
         self._queues.dirty.add(name)
         self._pump()
 

@@ -38,6 +38,7 @@ class Item:
         "attempts",
         "cost",
         "deadline",
+        "epoch",
         "future",
         "hid",
         "intent",
@@ -74,6 +75,7 @@ class Item:
         self.targets: list[OrderRecord] = []  # a batch cancel's open orders when it left
         self.ripe = False  # a lazy cancel that has waited for its cheaper bucket
         self.precharged = False  # its cost was charged by an asynchronous budget answer
+        self.epoch = 0  # ... with its pair's count of forced charges then
 
 
 PRIORITY_OF: dict[type, Priority] = {

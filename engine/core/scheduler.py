@@ -66,20 +66,23 @@ _CHARGING = -1.0  # a head's budget answer is on its way: its pair waits for it
 
 class Asked(NamedTuple):
     """A charge whose answer is on its way: ``key`` (a pair, or the key lane) is blocked;
-    ``alt_at``: the cheaper age bucket's moment (seconds), the latest look if refused."""
+    ``alt_at``: the cheaper age bucket's moment (seconds), the latest look if refused;
+    ``epoch``: the pair's count of forced charges when asked (see :meth:`Scheduler.answered`)."""
 
     key: str
     label: str  # the trace's pair ("api" for the key lane)
     kind: str
     cost: float
     alt_at: float
+    epoch: int = 0
 
 
 class Scheduler:
     """Decides one pump pass over the engine's collaborators (see the module docstring)."""
 
-    __slots__ = ("_book", "_budget", "_fences", "_key", "_markets", "_max_open", "_queues",
-                 "_settings", "_tracer", "_wall", "answers", "ops", "outbox", "resolved")
+    __slots__ = ("_book", "_budget", "_fences", "_forced", "_key", "_markets", "_max_open",
+                 "_queues", "_settings", "_tracer", "_wall", "answers", "ops", "outbox",
+                 "resolved")
 
     def __init__(self, queues: Queues, book: OrderBook, budget: Budget, fences: Fences,
                  tracer: Tracer, settings: EngineSettings, markets: Markets, *, key: str,
@@ -91,6 +94,7 @@ class Scheduler:
         self.resolved: list[tuple[Item, Status, str]] = []
         self.answers: list[tuple[BudgetAnswer, Asked]] = []
         self.ops: list[Awaitable[None]] = []
+        self._forced: dict[str, int] = {}  # pair -> batch-cancel charges forced on it so far
 
     def run(self, now: float) -> float:
         """Send what fits at ``now``; the earliest moment to look again."""
@@ -146,9 +150,8 @@ class Scheduler:
                 if self._tracer.on:
                     self._tracer.charge(now, item.hid, "api", endpoint, cost, answer.level,
                                         answer.charged, answer.wait)
-                if not answer.charged:
-                    q.key_wake = now + max(answer.wait, 1e-9)
-                    return q.key_wake
+                if not answer.charged:  # looked at again at each pass (it is cheap)
+                    return now + max(answer.wait, 1e-9)
                 item.cost = cost
             item.precharged = False
             q.take(item)
@@ -223,10 +226,13 @@ class Scheduler:
                 alt: float) -> float:
         """Charge the head ``item`` and send it (0), or the seconds to wait: until it fits,
         or ``alt`` (a cheaper age bucket), whichever is first."""
+        if item.precharged and item.epoch != self._forced.get(pair, 0):
+            item.precharged = False  # a batch cancel's charge came between: charge again
         if not item.precharged:
             answer = self._budget.charge_trading(pair, cost, now, held)
             if type(answer) is not Charge:
-                self._ask(answer, item, Asked(pair, pair, kind, cost, now + alt))
+                epoch = self._forced.get(pair, 0)
+                self._ask(answer, item, Asked(pair, pair, kind, cost, now + alt, epoch))
                 return _CHARGING
             if self._tracer.on:
                 self._tracer.charge(now, item.hid, pair, kind, cost, answer.level,
@@ -246,7 +252,11 @@ class Scheduler:
 
     def answered(self, asked: Asked, fut: asyncio.Future[Charge], now: float) -> None:
         """A budget answer came (the engine pumps next): a charged item leaves at the next
-        pass; a refused one waits as the answer says (a failed budget: one second)."""
+        pass; a refused one waits as the answer says (a failed budget: one second).
+
+        A charged item not yet sent when a batch cancel forces its pair loses its charge
+        (it is charged again: the model counts both, conservative): its fit was judged
+        without the batch's units, which reach the exchange first."""
         q = self._queues
         item = q.end_charging(asked.key)
         err = fut.exception()
@@ -259,7 +269,7 @@ class Scheduler:
             self._tracer.charge(now, item.hid, asked.label, asked.kind, asked.cost,
                                 answer.level, answer.charged, answer.wait)
         if answer.charged:
-            item.precharged, item.cost = True, asked.cost
+            item.precharged, item.cost, item.epoch = True, asked.cost, asked.epoch
             if asked.key == KEY_LANE:
                 q.key_wake = -_INF
             else:
@@ -303,6 +313,7 @@ class Scheduler:
         item.targets = plan.targets
         self._fences.raise_after(plan.pairs, now)
         for pair, c in plan.costs.items():
+            self._forced[pair] = self._forced.get(pair, 0) + 1
             done = self._budget.force_trading(pair, c, now)
             if done is not None:
                 self.ops.append(done)
