@@ -10,7 +10,8 @@ recovery after a crash:
   the place for a durable group commit ("recorded before sent");
 * ``reply``: a request got a reply (or ``None`` and the transport error's text);
 * ``outcome``: an intent ended;
-* ``orders_changed``: order records changed (new, placed, acknowledged, amended, closed...).
+* ``orders_changed``: the current views of the order records changed since the last call
+  (new, placed, acknowledged, amended, closed...).
 
 :class:`NullObserver` does nothing.  Without an observer the engine builds none of these
 values, so backtests pay nothing for the seam.

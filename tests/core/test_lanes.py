@@ -1,4 +1,4 @@
-"""Per-pair queues: FIFO within a class, round robin across strategies, lazy removal."""
+"""Lanes: FIFO within a class, round robin across strategies, lazy removal."""
 
 from __future__ import annotations
 
