@@ -8,6 +8,7 @@ clocks (``RealClock``, ``VirtualClock``) give time and timers.
 from engine.clock import Clock, RealClock, VirtualClock, VirtualTimeDeadlock
 from engine.core.engine import Engine
 from engine.core.metrics import Decision, MetricsSnapshot
+from engine.core.orders import OrderState, OrderView
 from engine.core.settings import EngineSettings
 from engine.errors import (
     EngineClosed,
@@ -62,7 +63,9 @@ __all__ = [
     "Market",
     "Markets",
     "MetricsSnapshot",
+    "OrderState",
     "OrderType",
+    "OrderView",
     "Outcome",
     "QueryBalance",
     "QueryClosedOrders",

@@ -48,10 +48,6 @@ class OrderBook:
         self.track = track
         self._changed: dict[int, OrderRecord] = {}
 
-    def _touch(self, record: OrderRecord) -> None:
-        if self.track:
-            self._changed[id(record)] = record
-
     def take_changed(self) -> list[OrderRecord]:
         """The records changed since the last call (only while ``track`` is on)."""
         out = list(self._changed.values())
@@ -105,21 +101,24 @@ class OrderBook:
 
     def add(self, record: OrderRecord) -> None:
         self._by_id[record.cl_ord_id] = record
-        self._touch(record)
+        if self.track:
+            self._changed[id(record)] = record
 
     def set_txid(self, record: OrderRecord, txid: str) -> None:
         if record.txid is not None:
             self._by_txid.pop(record.txid, None)
         record.txid = txid
         self._by_txid[txid] = record
-        self._touch(record)
+        if self.track:
+            self._changed[id(record)] = record
 
     def mark_open(self, record: OrderRecord, now: float) -> None:
         if record.state is not OrderState.OPEN:
             self.open_count[record.pair] = self.open_count.get(record.pair, 0) + 1
         record.state = OrderState.OPEN
         record.aged_from = now
-        self._touch(record)
+        if self.track:
+            self._changed[id(record)] = record
 
     def close(self, record: OrderRecord) -> None:
         """Mark closed and forget it (its ids are no longer resolvable)."""
@@ -129,14 +128,16 @@ class OrderBook:
         self._by_id.pop(record.cl_ord_id, None)
         if record.txid is not None:
             self._by_txid.pop(record.txid, None)
-        self._touch(record)
+        if self.track:
+            self._changed[id(record)] = record
 
     def mark_unknown(self, record: OrderRecord) -> None:
         """A transport failure: count it as open (conservative for the open-orders cap)."""
         if record.state is not OrderState.OPEN:
             self.open_count[record.pair] = self.open_count.get(record.pair, 0) + 1
         record.state = OrderState.UNKNOWN
-        self._touch(record)
+        if self.track:
+            self._changed[id(record)] = record
 
     def report_closed(self, record: OrderRecord, *, early: bool = False) -> None:
         """The exchange reported the order gone; the reply to a request of ours does the
@@ -145,11 +146,13 @@ class OrderBook:
             record.closed_early = True
         else:
             record.reported_closed = True
-        self._touch(record)
+        if self.track:
+            self._changed[id(record)] = record
 
     def set_cancel_queued(self, record: OrderRecord, value: bool) -> None:
         record.cancel_queued = value
-        self._touch(record)
+        if self.track:
+            self._changed[id(record)] = record
 
     def sending_add(self, pair: str, orders: tuple[AddOrder, ...]) -> None:
         """The add of ``orders`` leaves: count them on the wire, their records pending."""
@@ -159,7 +162,8 @@ class OrderBook:
             if rec is not None:
                 rec.state = OrderState.PENDING
                 rec.add_item = None
-                self._touch(rec)
+                if self.track:
+                    self._changed[id(rec)] = rec
 
     def add_back(self, pair: str, orders: tuple[AddOrder, ...], item: object) -> None:
         """A refused add goes back to the queue (``item``) for another try."""
@@ -169,7 +173,8 @@ class OrderBook:
             if rec is not None:
                 rec.state = OrderState.QUEUED
                 rec.add_item = item
-                self._touch(rec)
+                if self.track:
+                    self._changed[id(rec)] = rec
 
     def add_accepted(self, pair: str, orders: tuple[AddOrder, ...], txids: list[str],
                      now: float) -> list[tuple[OrderRecord, AddFate]]:
@@ -220,12 +225,14 @@ class OrderBook:
         if isinstance(change, EditOrder) and txids:
             self.set_txid(record, txids[0])
         record.aged_from = now
-        self._touch(record)
+        if self.track:
+            self._changed[id(record)] = record
 
     def folded(self, record: OrderRecord, order: AddOrder) -> None:
         """A queued amend or edit was folded into the record's unsent add ``order``."""
         record.price, record.volume = order.price, order.volume
-        self._touch(record)
+        if self.track:
+            self._changed[id(record)] = record
 
     def _count_pending(self, pair: str, orders: tuple[AddOrder, ...], sign: int) -> None:
         self.pending_adds[pair] = self.pending_adds.get(pair, 0) + sign * len(orders)

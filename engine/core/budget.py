@@ -162,11 +162,26 @@ class MemoryBudget:
 
         answer = self._store.update(key, now, step)
         if answer.charged:
-            self._stat(stat).record(now, cost, answer.level)
+            st = self.stats.get(stat)
+            (st if st is not None else self._stat(stat)).record(now, cost, answer.level)
         return answer
 
     def charge_trading(self, pair: str, cost: float, now: float, held: float) -> Charge:
-        return self._try(self._trade_key(pair), self._spec(held), cost, now, pair)
+        key = self._keys.get(pair)
+        spec = self._held_specs.get(held)
+        if spec is None:
+            spec = self._spec(held)
+        s = spec  # bound for the step below
+
+        def step(state: CounterState) -> tuple[CounterState, Charge]:
+            r = s.try_charge(state, cost, now)
+            return r.state, Charge(r.charged, r.wait, r.state.level)
+
+        answer = self._store.update(key if key is not None else self._trade_key(pair), now, step)
+        if answer.charged:
+            st = self.stats.get(pair)
+            (st if st is not None else self._stat(pair)).record(now, cost, answer.level)
+        return answer
 
     def charge_api(self, key: str, cost: float, now: float) -> Charge:
         return self._try(f"api:{key}", self._api, cost, now, "api")

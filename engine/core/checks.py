@@ -52,10 +52,17 @@ def _cost(field: str, value: Decimal, volume: Decimal, price: Decimal, m: Market
 
 def check_add(o: AddOrder, m: Market) -> None:
     """Tick size, order minimum and cost minimum of one order to place on ``m``."""
-    _minimum(o.volume, m)
-    if o.price is not None:
-        _multiple("price", o.price, m)
-        _cost("volume", o.volume, o.volume, o.price, m)
+    if o.volume < m.ordermin:
+        _minimum(o.volume, m)
+    price = o.price
+    if price is not None:
+        try:  # the usual case in one step; any doubt goes through the field-naming checks
+            fine = price % m.tick_size == 0 and o.volume * price >= m.costmin
+        except DecimalException:
+            fine = False
+        if not fine:
+            _multiple("price", price, m)
+            _cost("volume", o.volume, o.volume, price, m)
 
 
 def check_change(change: AmendOrder | EditOrder, m: Market, volume: Decimal | None,

@@ -179,7 +179,8 @@ class Engine:
             item = self._new_item(intent, strategy)
             self._queues.enqueue_lane(item, lane)
             self._pump()
-        self._flush()
+        if self._observer is not None:
+            self._flush()
         return item.future
 
     def _new_item(self, intent: Intent, strategy: str) -> Item:
@@ -198,7 +199,7 @@ class Engine:
             return
         now = self.clock.now()
         q, sch = self._queues, self._scheduler
-        if q.due(now):
+        if q.deadlines and q.deadlines[0][0] <= now:
             for item in q.expire(now):
                 self._resolve(item, Status.EXPIRED, error="deadline passed while queued")
                 self._settlement.expired(item)
@@ -207,7 +208,8 @@ class Engine:
             self._timer.arm(self._paused_until)
             return
         self._timer.arm(sch.run(now))
-        self._resolve_all(sch.resolved)
+        if sch.resolved:
+            self._resolve_all(sch.resolved)
         if sch.answers:
             for answer, asked in sch.answers:
                 self._await_answer(answer, asked)
@@ -218,8 +220,9 @@ class Engine:
             sch.ops.clear()
         if sch.outbox:
             self._dispatch(now)
-        self._flush()
-        if self._idle is not None and not q.queued and not self.budget.inflight.count:
+        if self._observer is not None:
+            self._flush()
+        if self._idle is not None and not self.budget.inflight.count and not q.queued:
             self._idle.set()
 
     def _await_answer(self, answer: BudgetAnswer, asked: Asked) -> None:
@@ -249,7 +252,7 @@ class Engine:
                 self._tasks.track(self._after_recorded(ready, out))
                 return
         for item, endpoint, params in out:
-            self._tasks.track(self._roundtrip(item, endpoint, params))
+            self._tasks.spawn(self._roundtrip(item, endpoint, params))
 
     async def _after_recorded(self, ready: Awaitable[None],
                               out: list[tuple[Item, str, dict[str, Any]]]) -> None:
@@ -298,7 +301,8 @@ class Engine:
             if self.budget.inflight.accepted():
                 self._queues.touch_all()
             txid = self._settlement.accepted(item, v.result, now)
-            self._resolve_settled()
+            if self._settlement.resolved:
+                self._resolve_all(self._settlement.resolved)
             self._resolve(item, Status.ACCEPTED, txid=txid, result=v.result)
             return
         for e in v.errors:
@@ -355,13 +359,13 @@ class Engine:
             self._idle.set()
 
     def _resolve_settled(self) -> None:
-        self._resolve_all(self._settlement.resolved)
+        if self._settlement.resolved:
+            self._resolve_all(self._settlement.resolved)
 
     def _resolve_all(self, done: list[tuple[Item, Status, str]]) -> None:
-        if done:
-            for item, status, error in done:
-                self._resolve(item, status, error=error)
-            done.clear()
+        for item, status, error in done:
+            self._resolve(item, status, error=error)
+        done.clear()
 
     def _resolve(self, item: Item, status: Status, *, txid: str | None = None,
                  error: str | None = None, result: Mapping[str, Any] | None = None,
@@ -381,10 +385,9 @@ class Engine:
 
     def _flush(self) -> None:
         """Tell the observer which order records changed."""
-        if self._observer is not None:
-            changed = self._book.take_changed()
-            if changed:
-                self._observer.orders_changed([r.view() for r in changed])
+        changed = self._book.take_changed()
+        if changed and self._observer is not None:
+            self._observer.orders_changed([r.view() for r in changed])
 
     # -- order updates from the venue --------------------------------------------------
 
@@ -407,7 +410,8 @@ class Engine:
         elif self._settlement.reported_closed(rec, reason):
             self._resolve_settled()
             self._pump()
-        self._flush()
+        if self._observer is not None:
+            self._flush()
 
     def resync_trading(self, pair: str, level: float) -> None:
         """Adopt the trading-counter level the exchange published for ``pair``."""

@@ -30,13 +30,14 @@ _INF = math.inf
 class Fences:
     """When each pair last sent, and until when a batch cancel fences it."""
 
-    __slots__ = ("_all", "_fence", "jitter", "last_send")
+    __slots__ = ("_all", "_fence", "jitter", "last_send", "latest")
 
     def __init__(self, jitter: float) -> None:
         self.jitter = jitter
         self.last_send: dict[str, float] = {}  # pair -> when its last request left
         self._fence: dict[str, float] = {}  # pair -> no request before
         self._all = -_INF  # no trading request on any pair before (a CancelAll)
+        self.latest = -_INF  # the latest fence of all: none holds at or after it
 
     def sent(self, pair: str, now: float) -> None:
         """A request on ``pair`` left at ``now``."""
@@ -60,6 +61,7 @@ class Fences:
         """A batch cancel left at ``now``: fence ``pairs`` (None: every pair, a CancelAll,
         including pairs with nothing sent yet)."""
         fence = now + self.jitter + FENCE_EPSILON
+        self.latest = max(self.latest, fence)
         if pairs is None:
             self._all = fence
         else:

@@ -68,11 +68,12 @@ class Intake:
 
     def check_add(self, intent: AddOrder | AddOrderBatch) -> Market:
         """Every check of an add; its market."""
-        self.room()
+        if self._queues.queued >= self._max_queue:
+            raise QueueFull("the engine", self._max_queue)
         orders = orders_of(intent)
         market = self.market(orders[0].pair)
         for o in orders:
-            check_add(o, self.market(o.pair))
+            check_add(o, market)  # a batch is of one pair
             if self._book.get(o.cl_ord_id) is not None:
                 raise InvalidIntent("cl_ord_id", o.cl_ord_id, "unique among this engine's orders")
         return market

@@ -33,16 +33,17 @@ _INF = math.inf
 class Queues:
     """The engine's unsent items and the queued count (see the module docstring)."""
 
-    __slots__ = ("_count", "_deadlines", "_lazy", "_parked", "charging", "dirty",
-                 "global_lane", "key_lane", "key_wake", "pairs", "wake")
+    __slots__ = ("_count", "_parked", "charging", "deadlines", "dirty", "global_lane",
+                 "key_lane", "key_wake", "lazy", "pairs", "wake")
 
     def __init__(self) -> None:
         self.pairs: dict[str, PairQueue[Item]] = {}
         self.global_lane: ClassQueue[Item] = ClassQueue()  # batch cancels, CancelAll
         self.key_lane: ClassQueue[Item] = ClassQueue()  # private queries (API counter)
         self._parked: dict[OrderRecord, list[Item]] = {}
-        self._lazy: list[tuple[float, int, Item]] = []
-        self._deadlines: list[tuple[float, int, Item]] = []
+        # heaps of (time, hid, item), read by the pump, changed only here
+        self.lazy: list[tuple[float, int, Item]] = []  # deferred lazy cancels
+        self.deadlines: list[tuple[float, int, Item]] = []
         self.charging: dict[str, Item] = {}  # pair (or KEY_LANE) -> item awaiting its budget
         self.dirty: set[str] = set()
         self.wake: dict[str, float] = {}  # pair -> earliest moment its head may fit
@@ -63,7 +64,7 @@ class Queues:
         item.live = True
         self._count += 1
         if new and item.deadline is not None:
-            heapq.heappush(self._deadlines, (item.deadline, item.hid, item))
+            heapq.heappush(self.deadlines, (item.deadline, item.hid, item))
 
     def _release(self, item: Item) -> None:
         item.where = Where.OUT
@@ -81,9 +82,18 @@ class Queues:
     def enqueue(self, item: Item, priority: Priority) -> None:
         """Hold a new item at the back of its pair's ``priority`` class."""
         item.priority = priority
-        item.lane = lane = self._lane_of(item)
+        q = self.pairs.get(item.pair)
+        if q is None:
+            q = self.pairs[item.pair] = PairQueue()
+        if item.where is not Where.OUT:
+            raise RuntimeError(f"item #{item.hid} is already held ({item.where.name})")
+        item.lane = lane = q[priority]
         lane.push(item)
-        self._hold(item, Where.LANE, new=True)
+        item.where = Where.LANE  # held: the count goes up (as in _hold)
+        item.live = True
+        self._count += 1
+        if item.deadline is not None:
+            heapq.heappush(self.deadlines, (item.deadline, item.hid, item))
         self.dirty.add(item.pair)
 
     def enqueue_lane(self, item: Item, lane: ClassQueue[Item]) -> None:
@@ -106,8 +116,14 @@ class Queues:
 
     def take(self, item: Item) -> None:
         """Release the head of its lane: it is being sent (or resolved without a request)."""
-        self._pop_head(item)
-        self._release(item)
+        lane = item.lane
+        if item.where is not Where.LANE or lane is None or lane.pop() is not item:
+            raise RuntimeError(f"item #{item.hid} is not the head of its lane")
+        item.where = Where.OUT  # released: the count goes down (as in _release)
+        item.live = False
+        self._count -= 1
+        if self._count < 0:
+            raise RuntimeError("the queued count went negative")
 
     def drop(self, item: Item) -> bool:
         """Release ``item`` wherever it is held (coalesced, expired, failed); False if it
@@ -172,11 +188,11 @@ class Queues:
         self._pop_head(item)
         item.where = Where.DEFERRED
         item.lane = None
-        heapq.heappush(self._lazy, (until, item.hid, item))
+        heapq.heappush(self.lazy, (until, item.hid, item))
 
     def ripen(self, now: float) -> None:
         """Lazy cancels whose moment came go to the front of their pair's cancel class."""
-        lazy = self._lazy
+        lazy = self.lazy
         while lazy and lazy[0][0] <= now:
             item = heapq.heappop(lazy)[2]
             if item.where is Where.DEFERRED:
@@ -209,7 +225,7 @@ class Queues:
     def expire(self, now: float) -> list[Item]:
         """Release the items whose deadline is ``now`` or earlier; the caller resolves them."""
         out = []
-        deadlines = self._deadlines
+        deadlines = self.deadlines
         while deadlines and deadlines[0][0] <= now:
             item = heapq.heappop(deadlines)[2]
             if self.drop(item):
@@ -220,12 +236,12 @@ class Queues:
 
     def next_due(self) -> float:
         """The earliest deadline or lazy-cancel moment held (inf when none)."""
-        at = self._deadlines[0][0] if self._deadlines else _INF
-        return min(at, self._lazy[0][0]) if self._lazy else at
+        at = self.deadlines[0][0] if self.deadlines else _INF
+        return min(at, self.lazy[0][0]) if self.lazy else at
 
     def due(self, now: float) -> bool:
         """Whether a deadline is due at ``now``."""
-        return bool(self._deadlines) and self._deadlines[0][0] <= now
+        return bool(self.deadlines) and self.deadlines[0][0] <= now
 
     # -- reading ---------------------------------------------------------------------
 
@@ -233,7 +249,7 @@ class Queues:
         """Held, unsent items about ``rec``: parked, deferred, charging, or in its pair's
         cancel and amend/edit classes."""
         found = [i for i in self._parked.get(rec, ()) if i.where is Where.PARKED]
-        found.extend(e[2] for e in self._lazy
+        found.extend(e[2] for e in self.lazy
                      if e[2].where is Where.DEFERRED and e[2].order is rec)
         charging = self.charging.get(rec.pair)
         if charging is not None and charging.where is Where.CHARGING and charging.order is rec:
@@ -252,12 +268,12 @@ class Queues:
                 held.extend(lane)
         for items in self._parked.values():
             held.extend(i for i in items if i.where is Where.PARKED)
-        held.extend(e[2] for e in self._lazy if e[2].where is Where.DEFERRED)
+        held.extend(e[2] for e in self.lazy if e[2].where is Where.DEFERRED)
         held.extend(i for i in self.charging.values() if i.where is Where.CHARGING)
         for item in held:
             self.drop(item)
         self._parked.clear()
-        self._lazy.clear()
+        self.lazy.clear()
         return held
 
     def touch_all(self) -> None:

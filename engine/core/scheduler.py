@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
 import structlog
@@ -86,7 +86,7 @@ class Scheduler:
 
     def __init__(self, queues: Queues, book: OrderBook, budget: Budget, fences: Fences,
                  tracer: Tracer, settings: EngineSettings, markets: Markets, *, key: str,
-                 max_open: int, wall: Any) -> None:
+                 max_open: int, wall: Callable[[], float]) -> None:
         self._queues, self._book, self._budget, self._fences = queues, book, budget, fences
         self._tracer, self._settings, self._markets = tracer, settings, markets
         self._key, self._max_open, self._wall = key, max_open, wall
@@ -99,7 +99,9 @@ class Scheduler:
     def run(self, now: float) -> float:
         """Send what fits at ``now``; the earliest moment to look again."""
         q = self._queues
-        q.ripen(now)
+        lazy = q.lazy
+        if lazy and lazy[0][0] <= now:
+            q.ripen(now)
         wake = self._lanes(now)
         dirty, pair_wake = q.dirty, q.wake
         for pair, pq in q.pairs.items():
@@ -113,7 +115,9 @@ class Scheduler:
             if at > now:  # -inf means "blocked on an event": a reply or an answer pumps again
                 wake = min(wake, at)
         dirty.clear()
-        return min(wake, q.next_due())
+        if q.deadlines and q.deadlines[0][0] < wake:
+            wake = q.deadlines[0][0]
+        return lazy[0][0] if lazy and lazy[0][0] < wake else wake
 
     def _lanes(self, now: float) -> float:
         q, book, inflight = self._queues, self._book, self._budget.inflight
@@ -161,7 +165,7 @@ class Scheduler:
     def _pair(self, pair: str, pq: PairQueue[Item], now: float) -> float:
         if pair in self._queues.charging:
             return -_INF
-        fence = self._fences.until(pair)
+        fence = self._fences.until(pair) if self._fences.latest > now else -_INF
         if fence > now:
             if self._tracer.keep:
                 self._tracer.blocked(now, 0, pair, "fence", fence)
@@ -171,12 +175,13 @@ class Scheduler:
             lane = pq[prio]
             cap = inflight.slots if prio is Priority.CANCEL else inflight.shared
             while lane.live:
-                item = lane.peek()
-                assert item is not None
                 if inflight.count >= cap:
                     if self._tracer.keep:
-                        self._tracer.blocked(now, item.hid, pair, "inflight")
+                        head = lane.peek()
+                        self._tracer.blocked(now, head.hid if head else 0, pair, "inflight")
                     return -_INF  # waiting for a slot: look again at the next pump
+                item = lane.peek()
+                assert item is not None
                 wait = self._head(item, pair, now)
                 if wait > 0.0:
                     return now + wait  # strict priority: lower classes wait behind it

@@ -4,7 +4,7 @@ kept alive until they finish and waited for (then cancelled) at shutdown."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 __all__ = ["Tasks"]
@@ -24,6 +24,13 @@ class Tasks:
         self._running.add(fut)
         fut.add_done_callback(self._running.discard)
         return fut
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run coroutine ``coro`` as a task, kept until it completes (the fast path of
+        :meth:`track`)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
     def keep(self, aw: Awaitable[Any] | None) -> None:
         """:meth:`track` ``aw`` unless it is None (a synchronous budget's answer)."""
