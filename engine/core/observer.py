@@ -7,7 +7,8 @@ recovery after a crash:
 * ``intent_accepted``: ``submit`` accepted an intent (``hid`` is its handle's id);
 * ``requests_ready``: one pump pass decided to send these requests.  They are written to
   the wire only after this returns -- or, if it returns an awaitable, after that completes:
-  the place for a durable group commit ("recorded before sent");
+  the place for a durable group commit ("recorded before sent").  Commits must complete in
+  the order they were asked for (the fences around batch cancels rely on send order);
 * ``reply``: a request got a reply (or ``None`` and the transport error's text);
 * ``outcome``: an intent ended;
 * ``orders_changed``: the current views of the order records changed since the last call

@@ -78,11 +78,14 @@ class Verdict(NamedTuple):
 
 def judge(reply: Mapping[str, Any], attempts: int, *, retry_allowed: bool = True) -> Verdict:
     """The verdict on ``reply`` to a request tried ``attempts`` times (this one included)."""
-    errors = tuple(e for e in reply.get("error") or () if isinstance(e, str) and e[:1] == "E")
     result = reply.get("result")
     result = result if isinstance(result, Mapping) else None
+    raw = reply.get("error")
+    if not raw:  # the usual reply: accepted, no errors at all
+        return Verdict(Action.ACCEPT, Effect.NONE, None, (), result)
+    errors = tuple(e for e in raw if isinstance(e, str) and e[:1] == "E")
     if not errors:
-        return Verdict(Action.ACCEPT, result=result)
+        return Verdict(Action.ACCEPT, Effect.NONE, None, (), result)
     error = errors[0]
     kind = ke.classify(error)
     effect = Effect.NONE

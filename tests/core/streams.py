@@ -44,10 +44,12 @@ TICK = {"XBT/USD": Decimal("0.1"), "ETH/USD": Decimal("0.01")}
 VOLUME = {"XBT/USD": "0.01", "ETH/USD": "0.1"}
 
 
-def examples(share: float, *, at_least: int = 1) -> int:
-    """``share`` of the profile's ``max_examples``, and at least ``at_least``: a per-test
-    cost scale, so a heavier profile (``ci``, ``explore``) raises every property."""
-    return max(at_least, round(settings.default.max_examples * share))
+def examples(share: float, *, at_least: int = 1, of: int | None = None) -> int:
+    """``share`` of the profile's ``max_examples`` (``of``: another count), and at least
+    ``at_least``: a per-test cost scale, so a heavier profile (``ci``, ``explore``) raises
+    every property."""
+    base = settings.default.max_examples if of is None else of
+    return max(at_least, round(base * share))
 
 
 @dataclass(frozen=True)
