@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def _runtime_imports(body: list[ast.stmt]) -> Iterator[ast.Import | ast.ImportFr
                 yield from _runtime_imports(handler.body)
 
 
+@functools.cache
 def import_graph() -> dict[str, set[str]]:
     mods = modules()
     graph: dict[str, set[str]] = {}

@@ -165,7 +165,7 @@ class QueuesMachine(RuleBasedStateMachine):
         assert self.q.next_due() >= 0.0 or not math.isfinite(self.q.next_due())
 
 
-QueuesMachine.TestCase.settings = settings(max_examples=examples(1.0), deadline=None,
+QueuesMachine.TestCase.settings = settings(max_examples=examples(0.5, at_least=50), deadline=None,
                                            stateful_step_count=40)
 TestQueues = QueuesMachine.TestCase
 

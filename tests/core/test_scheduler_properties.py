@@ -83,7 +83,7 @@ def test_random_streams_never_trip_limits_and_all_intents_end(
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], deadline=None,
-          max_examples=examples(0.5))
+          max_examples=examples(0.25, at_least=25))
 @example(tier="starter", stream=_LAZY_DEFER_STREAM, jitter=0.03, phase=0.0, seed=0, delay=0.0)
 @example(tier="starter", stream=_AMEND_BEFORE_CANCEL_ALL_STREAM, jitter=0.0, phase=0.0, seed=0,
          delay=0.05)
@@ -105,7 +105,7 @@ def test_random_streams_with_a_budget_that_answers_later(
     assert run.watch.seen > 0
 
 
-@settings(deadline=None, max_examples=examples(0.1, at_least=10))
+@settings(deadline=None, max_examples=examples(0.05, at_least=10))
 @given(seed=st.integers(0, 2**16), tier=st.sampled_from(["starter", "intermediate", "pro"]),
        budget_delay=st.sampled_from([None, 0.0]))
 def test_saturating_adds_with_cancels_mixed_in(seed: int, tier: str,
