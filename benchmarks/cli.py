@@ -40,8 +40,9 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", type=cli_types.output_directory, default=None,
                    help="directory for latest.json, latest.md, latest.png, created if missing "
                         f"(default {DEFAULT_OUT.as_posix()} under the current directory)")
-    p.add_argument("--jobs", type=cli_types.positive_int, metavar="N", default=None,
-                   help="worker processes for the workload cells (default: up to 2)")
+    p.add_argument("--jobs", type=cli_types.jobs, metavar="N", default=None,
+                   help="worker processes for the workload cells (default: up to 2; at most "
+                        f"{cli_types.MAX_JOBS})")
 
 
 def _command_line(args: argparse.Namespace) -> str:

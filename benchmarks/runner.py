@@ -1,11 +1,11 @@
 """One bench cell: a workload, on a tier, paced by one limiter, with one seed, measured.
 
-The setting is the backtest's (:mod:`engine.run.backtest`), on a virtual clock that creeps
-1 ns per loop iteration like a real one (:mod:`benchmarks.clock`): a :class:`SimulatedKraken` that
-releases decay every :data:`DECAY_STEP` seconds at a phase drawn from the seed, and a
-:class:`SimulatedVenue` with a one-way delay of ``latency + U(0, jitter)`` seconds.  The
-strategies run behind :class:`~strategies.host.StrategyHost` exactly as in a backtest;
-only what stands between them and the venue changes:
+The setting is the backtest's -- the same simulated world
+(:func:`engine.run.simulated.simulated_world`: decay released every :data:`DECAY_STEP`
+seconds at a seeded phase, a one-way delay of ``latency + U(0, jitter)`` seconds) and the
+same run loop (:class:`~engine.run.loop.RunLoop` and :func:`~engine.run.simulated.play`) --
+on a virtual clock that creeps 1 ns per loop iteration like a real one
+(:mod:`benchmarks.clock`).  Only what stands between the strategies and the venue changes:
 
 * ``orderpace`` -- one :class:`~engine.core.engine.Engine` for the key, its rate model matching
   the simulated exchange (``LimiterSettings.matching(step, jitter)``, as the backtest);
@@ -22,11 +22,9 @@ time come from the run's own outcomes and ``time.process_time``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import random
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -43,26 +41,19 @@ from benchmarks.baselines import (
 from benchmarks.client import PacedClient, Pacer
 from benchmarks.clock import CreepingClock
 from benchmarks.workloads import Workload
-from engine import kraken_errors as ke
 from engine.core.engine import Engine
-from engine.exchange import (
-    CancelReason,
-    Event,
-    OrderCancelled,
-    OrderFilled,
-    PriceTick,
-    SimulatedKraken,
-    drive_market,
-)
-from engine.intents import AddOrder, AddOrderBatch, AmendOrder, CancelOrder, EditOrder
 from engine.markets import DEFAULT_MARKETS, Markets
-from engine.outcomes import Handle, Outcome, Status
-from engine.run.backtest import DEFAULT_DECAY_STEP, DEFAULT_JITTER, DEFAULT_LATENCY
-from engine.run.summary import percentile
-from engine.venues.simulated import SimulatedVenue
+from engine.run.loop import RunLoop
+from engine.run.simulated import (
+    DEFAULT_DECAY_STEP,
+    DEFAULT_JITTER,
+    DEFAULT_LATENCY,
+    play,
+    simulated_world,
+)
+from engine.run.summary import OutcomeTally, percentile, rate_limit_errors
 from limiters import LimiterSettings, Tier, TierLimits, tier_limits
 from strategies.context import StrategyContext
-from strategies.host import StrategyFailed, StrategyHost
 from strategies.params import parse_params
 
 __all__ = ["DRAIN_TIMEOUT", "LIMITERS", "CellResult", "LimiterSpec", "limiter", "run_cell"]
@@ -153,38 +144,8 @@ class CellResult:
         return attrs.asdict(self)
 
 
-_ORDER_TX = (AddOrder, AddOrderBatch, AmendOrder, EditOrder, CancelOrder)
-
-
-class _Tally:
-    """Running counts over outcomes."""
-
-    def __init__(self) -> None:
-        self.outcomes: Counter[str] = Counter()
-        self.waits: list[float] = []
-        self.sent = self.orders = self.transactions = self.queries = self.resolved = 0
-
-    def add(self, _handle: Handle, o: Outcome) -> None:
-        self.resolved += 1
-        self.outcomes[o.status.value] += 1
-        if o.sent_at is not None:
-            self.sent += 1
-            self.waits.append(o.sent_at - o.queued_at)
-        if o.status is not Status.ACCEPTED:
-            return
-        intent = o.intent
-        if isinstance(intent, AddOrder):
-            self.orders += 1
-        elif isinstance(intent, AddOrderBatch):
-            self.orders += len(intent.orders)
-        if isinstance(intent, _ORDER_TX):
-            self.transactions += 1
-        else:
-            self.queries += 1
-
-
 class _Cell:
-    """The moving parts of one cell (see :func:`run_cell`)."""
+    """What a cell adds to the run loop: its contenders and its figures (see :func:`run_cell`)."""
 
     def __init__(
         self, work: Workload, tier: Tier, spec: LimiterSpec, seed: int, duration: float
@@ -196,17 +157,11 @@ class _Cell:
         self.duration = duration
         self.clock = CreepingClock()
         self.markets: Markets = DEFAULT_MARKETS.subset(work.pairs)
-        phase = random.Random(seed).uniform(0.0, DECAY_STEP)
-        self.exchange = SimulatedKraken(
-            tier, decay_step=DECAY_STEP, decay_phase=phase, markets=self.markets, seed=seed
-        )
-        self.venue = SimulatedVenue(
-            self.exchange, self.clock, latency=LATENCY, jitter=JITTER, seed=seed
-        )
-        self.tally = _Tally()
-        self.hosts: list[StrategyHost] = []
-        self.clients: list[Engine | PacedClient] = []
-        self.failure: StrategyFailed | None = None
+        self.exchange, self.venue = simulated_world(
+            tier, self.markets, seed=seed, clock=self.clock, decay_step=DECAY_STEP,
+            latency=LATENCY, jitter=JITTER)
+        self.tally = OutcomeTally()
+        self.run: RunLoop | None = None
 
     def _make_clients(self) -> list[Engine | PacedClient]:
         n = len(self.work.strategies)
@@ -221,15 +176,9 @@ class _Cell:
                             markets=self.markets) for _ in range(n)]
 
     async def main(self) -> None:
-        self.clients = self._make_clients()
-        finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def on_error(err: StrategyFailed) -> None:
-            self.failure = err
-            if not finished.done():
-                finished.set_result(None)
-
-        for spec, client in zip(self.work.strategies, self.clients, strict=True):
+        clients = self._make_clients()
+        run = self.run = RunLoop(self.clock, clients, tally=self.tally)
+        for spec, client in zip(self.work.strategies, clients, strict=True):
             params = parse_params(spec.strategy.params_type, spec.settings, strategy=spec.name)
             # a PacedClient offers the part of Engine's surface strategies use
             engine = cast(Engine, client)
@@ -238,68 +187,23 @@ class _Cell:
                 markets=self.markets.subset(spec.pairs),
                 rng=random.Random(f"{self.seed}:{spec.name}"), end=self.duration,
             )
-            self.hosts.append(StrategyHost(spec.strategy, ctx, engine, on_error=on_error,
-                                           on_outcome=self.tally.add))
-        self.exchange.subscribe(self._on_event)
-        driver = drive_market(self.exchange, self.clock)
-        for host in self.hosts:
-            host.start()
-        def times_up() -> None:
-            if not finished.done():
-                finished.set_result(None)
-
-        end = self.clock.call_at(self.duration, times_up)
-        await finished
-        end.cancel()
-        for host in self.hosts:
-            host.stop()
-        unique = list(dict.fromkeys(self.clients))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*(c.drain() for c in unique)), DRAIN_TIMEOUT)
-        driver.stop()
-        for c in unique:
-            await c.aclose()
-        for _ in range(3):  # let the handles' done-callbacks run
-            await asyncio.sleep(0)
-
-    def _owners(self, *ids: str | None) -> list[StrategyHost]:
-        return [h for h in self.hosts if any(i is not None and h.ctx.owns(i) for i in ids)]
-
-    def _on_event(self, event: Event) -> None:
-        if type(event) is PriceTick:
-            for host in self.hosts:
-                if event.pair in host.ctx.markets:
-                    host.tick(event.pair, event.price, event.time)
-            return
-        if type(event) is OrderFilled:
-            owners = self._owners(event.cl_ord_id, event.txid)
-            for host in owners:
-                host.fill(event.txid, event.cl_ord_id, event.pair, event.side, event.price,
-                          event.volume, event.time, maker=event.maker)
-            if not owners:
-                for c in dict.fromkeys(self.clients):
-                    c.order_closed(event.cl_ord_id or event.txid, "filled")
-        elif type(event) is OrderCancelled:
-            if event.reason is CancelReason.REPLACED:
-                return
-            knows = event.reason in (CancelReason.REQUESTED, CancelReason.CANCEL_ALL,
-                                     CancelReason.IOC)
-            for host in self._owners(event.cl_ord_id, event.txid):
-                host.closed(event.txid, event.cl_ord_id, event.pair, event.reason.value,
-                            event.time, engine_knows=knows)
+            run.add(spec.strategy, ctx, engine)
+        await play(run, self.exchange, until=self.duration, drain_timeout=DRAIN_TIMEOUT)
 
     def result(self, cpu: float, wall: float) -> CellResult:
         ex = self.exchange
         errors = {e: n for e, n in sorted(ex.stats.errors.items()) if n}
         t = self.tally
         waits = sorted(t.waits)
-        intents = sum(h.ctx.submitted for h in self.hosts)
+        run = self.run
+        intents = run.submitted if run is not None else 0
+        failure = run.failure if run is not None else None
         minutes = self.duration / 60.0
         return CellResult(
             workload=self.work.name, tier=self.tier.value, limiter=self.spec.name,
             seed=self.seed, duration=self.duration, intents=intents, sent=t.sent,
             outcomes=dict(sorted(t.outcomes.items())),
-            rate_limit_errors=sum(n for e, n in errors.items() if ke.is_rate_limit_error(e)),
+            rate_limit_errors=rate_limit_errors(errors),
             errors=errors,
             utilization={k: round(v, 6) for k, v in ex.budget_utilization().items()},
             orders_per_min=t.orders / minutes, transactions_per_min=t.transactions / minutes,
@@ -308,7 +212,7 @@ class _Cell:
             cpu_us_per_intent=1e6 * cpu / intents if intents else 0.0,
             cpu_seconds=cpu, wall_seconds=wall, simulated_seconds=self.clock.now(),
             unresolved=intents - t.resolved,
-            failure=str(self.failure) if self.failure is not None else None,
+            failure=str(failure) if failure is not None else None,
         )
 
 

@@ -113,7 +113,7 @@ def run_cells(
             if progress is not None:
                 progress(i, len(tasks), r)
     else:
-        with ProcessPoolExecutor(max_workers=cfg.jobs) as pool:
+        with ProcessPoolExecutor(max_workers=min(cfg.jobs, len(tasks))) as pool:
             for i, r in enumerate(pool.map(_cell, tasks, chunksize=1), 1):
                 out.append(r)
                 if progress is not None:

@@ -176,11 +176,15 @@ class CounterSpec:
             at = max(s.time, s.anchor + steps * self.step)
         # Measured from ``now`` (which may be behind the state's time).  Float rounding:
         # the caller arms its timer at ``now + wait``, so that sum must be a moment that
-        # fits; when rounding falls short (large times, fast decay), nudge it up by ulps.
+        # fits -- read from ``state`` as given, and from ``s`` (their step anchors round
+        # differently at large times); when rounding falls short (large times, fast
+        # decay), nudge it up by ulps.
         wait = at - now
-        for _ in range(8):
+        for _ in range(16):
             t = now + wait
-            if t > now and self._decayed(s, max(t, s.time))[0] + c <= self.capacity + EPSILON:
+            if t > now and max(
+                self._decayed(s, max(t, s.time))[0], self.level(state, t)
+            ) + c <= self.capacity + EPSILON:
                 break
             wait = math.nextafter(max(t, now), math.inf) - now
         return wait
@@ -206,7 +210,7 @@ class CounterSpec:
         s = self.advance(state, now)
         if s.level + c <= self.capacity + EPSILON:
             return ChargeResult(True, self._add(s, c), 0.0)
-        return ChargeResult(False, s, self.time_until_fits(s, c, now))
+        return ChargeResult(False, s, self.time_until_fits(state, c, now))
 
     def saturate(self, state: CounterState, now: float) -> CounterState:
         """The counter set to its maximum at ``now`` (after an unexpected rate-limit reply)."""

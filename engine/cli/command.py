@@ -2,16 +2,18 @@
 
 Subcommands are :class:`Subcommand` objects: a name, a one-line help, a function that adds
 its arguments to an :mod:`argparse` sub-parser, and a function that runs it and returns
-the exit code.  This module defines ``backtest`` and ``strategies``.  Others live in their
-own modules, listed in :data:`PROVIDERS`: such a module defines ``COMMAND = Subcommand(...)``
-and is imported when the parser is built.  Until it exists, its subcommand answers
+the exit code.  This module defines ``strategies`` and registers ``backtest`` (its own
+module, :mod:`engine.cli.backtest`, sweeps included).  Others live in their own modules,
+listed in :data:`PROVIDERS`: such a module defines ``COMMAND = Subcommand(...)`` and is
+imported when the parser is built.  Until it exists, its subcommand answers
 "not available yet" with exit code 2.
 
-Exit codes: 0 success; 1 the run itself failed (a strategy raised, or the report could
-not be written after all); 2 bad usage (unknown strategy, bad ``--set``, bad pair, duration
-or tier, a ``--report`` directory that cannot be created or written, checked before the
-run) or a subcommand not available yet; 130 interrupted; 141 output pipe closed
-(``| head``).  Usage errors are one line on stderr, ``orderpace CMD: error: ...``.
+Exit codes: 0 success; 1 the run itself failed (a strategy raised -- in a sweep, any run
+--, or the report could not be written after all); 2 bad usage (unknown strategy, bad
+``--set`` or ``--sweep``, bad pair, duration or tier, a ``--report`` directory that cannot
+be created or written, checked before the run) or a subcommand not available yet; 130
+interrupted; 141 output pipe closed (``| head``).  Usage errors are one line on stderr,
+``orderpace CMD: error: ...``.
 ``backtest --report DIR`` without the ``report`` extra (matplotlib) writes
 ``summary.json`` and ``requests.csv``, says on stderr how to install the extra for the
 charts, and still exits 0: the run and its data are complete.
@@ -29,30 +31,14 @@ import json
 import logging
 import os
 import sys
-import time
-from collections.abc import Callable, Sequence
-from typing import TextIO
+from collections.abc import Sequence
 
-import attrs
 import structlog
 
-from engine.cli import types as cli_types
+from engine.cli.backtest import COMMAND as BACKTEST_COMMAND
+from engine.cli.base import PROG, Subcommand, UsageError
 
-__all__ = ["PROVIDERS", "Subcommand", "build_parser", "main", "register"]
-
-PROG = "orderpace"
-
-
-@attrs.frozen(slots=True)
-class Subcommand:
-    """One ``orderpace`` subcommand: ``configure(parser)`` adds its arguments,
-    ``run(args)`` carries it out and returns the exit code."""
-
-    name: str
-    help: str
-    configure: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
-
+__all__ = ["PROG", "PROVIDERS", "Subcommand", "UsageError", "build_parser", "main", "register"]
 
 #: Subcommands defined in other modules: name -> (module defining ``COMMAND``, help).
 PROVIDERS: dict[str, tuple[str, str]] = {
@@ -70,10 +56,6 @@ def register(command: Subcommand) -> Subcommand:
     """Add ``command`` to every parser built from now on (a later one replaces it)."""
     _REGISTERED[command.name] = command
     return command
-
-
-class UsageError(Exception):
-    """Bad arguments found after parsing: reported as ``orderpace CMD: error: ...``, exit 2."""
 
 
 # -- placeholders for subcommands implemented elsewhere ---------------------------------
@@ -178,116 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- backtest ---------------------------------------------------------------------------
 
 
-def _configure_backtest(p: argparse.ArgumentParser) -> None:
-    from engine.run.backtest import DEFAULT_DURATION, DEFAULT_PAIRS, DEFAULT_STRATEGY, MAX_DURATION
-
-    p.add_argument("--strategy", default=DEFAULT_STRATEGY, metavar="NAME",
-                   help=f"strategy to run (default {DEFAULT_STRATEGY}; "
-                        "see 'orderpace strategies')")
-    p.add_argument("--tier", default="intermediate", type=str.lower,
-                   choices=("starter", "intermediate", "pro"),
-                   help="Kraken verification tier (default intermediate)")
-    p.add_argument("--pairs", type=cli_types.pairs, default=DEFAULT_PAIRS, metavar="PAIR,PAIR",
-                   help=f"pairs to trade (default {','.join(DEFAULT_PAIRS)})")
-    p.add_argument("--duration", type=cli_types.seconds, default=DEFAULT_DURATION,
-                   metavar="SECONDS",
-                   help=f"simulated seconds to run (default {DEFAULT_DURATION:g}, "
-                        f"at most {MAX_DURATION:.0f}: 30 days)")
-    p.add_argument("--seed", type=cli_types.seed, default=1, metavar="N",
-                   help="random seed: prices, latency, strategy (default 1)")
-    p.add_argument("--set", dest="settings", action="append", type=cli_types.assignment, default=[],
-                   metavar="KEY=VALUE", help="set a strategy parameter (repeatable)")
-    p.add_argument("--report", metavar="DIR", type=cli_types.output_directory,
-                   help="write summary.json, requests.csv and charts (PNG) to DIR "
-                        "(created if missing; checked before the run)")
-    p.add_argument("--json", action="store_true",
-                   help="print the summary as one JSON object (the last line)")
-
-
-class _ProgressBar:
-    """A one-line progress bar on a terminal, redrawn at most every ``every`` wall seconds."""
-
-    def __init__(self, stream: TextIO, every: float = 0.1, width: int = 30) -> None:
-        self.stream = stream
-        self.every = every
-        self.width = width
-        self._last = 0.0
-        self._drawn = False
-
-    def __call__(self, p: object) -> None:
-        from engine.run.backtest import Progress
-
-        assert isinstance(p, Progress)
-        now = time.monotonic()
-        if now - self._last < self.every:
-            return
-        self._last = now
-        frac = min(1.0, p.simulated / p.duration) if p.duration > 0 else 1.0
-        filled = int(frac * self.width)
-        bar = "#" * filled + "." * (self.width - filled)
-        state = "draining" if p.stopping else f"{100 * frac:3.0f}%"
-        self.stream.write(
-            f"\r[{bar}] {state} {p.simulated:,.0f}/{p.duration:,.0f} s  "
-            f"intents {p.intents:,}  rate-limit errors {p.errors}\033[K"
-        )
-        self.stream.flush()
-        self._drawn = True
-
-    def close(self) -> None:
-        if self._drawn:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-
-
-def _run_backtest(args: argparse.Namespace) -> int:
-    from engine.run.backtest import BacktestConfig, BacktestError, run_backtest
-    from strategies.params import ParameterError
-    from strategies.registry import StrategyError
-
-    try:
-        config = BacktestConfig(
-            strategy=args.strategy, tier=args.tier, pairs=args.pairs, duration=args.duration,
-            seed=args.seed, settings=tuple(args.settings), record=args.report is not None,
-            log_decisions=args.verbose >= 2,
-        )
-    except BacktestError as e:
-        raise UsageError(str(e)) from None
-    bar = _ProgressBar(sys.stderr) if sys.stderr.isatty() else None
-    try:
-        result = run_backtest(config, progress=bar)
-    except (StrategyError, ParameterError, BacktestError) as e:
-        raise UsageError(str(e)) from None
-    finally:
-        if bar is not None:
-            bar.close()
-    summary = result.summary
-    if not args.json:
-        print(summary.render())
-    if args.report is not None:
-        from engine.run.report import write_report
-
-        try:
-            written = write_report(result, args.report)
-        except OSError as e:  # checked before the run; e.g. the disk filled up since
-            print(f"{PROG} backtest: error: cannot write the report to {args.report}: {e}",
-                  file=sys.stderr)
-            return 1
-        out = sys.stderr if args.json else sys.stdout  # the JSON line stays the last line
-        print(f"report written to {written.directory}: {', '.join(written.files)}", file=out)
-        if written.charts_skipped:
-            print(f"{PROG} backtest: note: {written.charts_skipped}", file=sys.stderr)
-    if args.json:
-        print(summary.to_json())
-    if summary.failure:
-        print(f"{PROG} backtest: the run failed: {summary.failure}", file=sys.stderr)
-        return 1
-    return 0
-
-
-BACKTEST = register(Subcommand(
-    "backtest", "run a strategy against the simulated exchange on a virtual clock",
-    _configure_backtest, _run_backtest,
-))
+BACKTEST = register(BACKTEST_COMMAND)
 
 
 # -- strategies -------------------------------------------------------------------------

@@ -32,9 +32,11 @@ sent; the key is checked with one private call (OpenOrders) before the strategy 
 Ctrl-C (SIGINT) or SIGTERM stops the run cleanly: no new intents, open orders cancelled
 (``--on-exit cancel``, the default) or left on the book (``leave``), every handle resolved,
 then the summary.  A second Ctrl-C aborts the shutdown.  Exit codes: 0 done; 1 the strategy
-failed, the exchange refused the API key (wrong key or secret, missing permission, lockout;
-the error names Kraken's reply) or the run could not proceed; 2 bad usage (a malformed
-pair or base URL, bad settings) or missing credentials; 130 stopped by Ctrl-C (SIGINT),
+failed, the exchange refused the API key (wrong key or secret, missing permission, lockout,
+or a nonce below one the key already took; the error names Kraken's reply) or the run
+could not proceed; 2 bad usage (a malformed pair or base URL, a port outside 1..65535, a
+``--decay-step`` or ``--jitter-ms`` too large for the tier -- the message names the largest
+it allows -- bad settings) or missing credentials; 130 stopped by Ctrl-C (SIGINT),
 143 by SIGTERM -- with or without ``--duration``.
 """
 
@@ -53,7 +55,7 @@ import attrs
 from engine.cli import Subcommand, UsageError
 from engine.cli import types as cli_types
 from engine.cli.logsetup import configure_live_logging
-from engine.run.live import LiveConfig, LiveError, LiveResult, run_live
+from engine.run.live import LiveConfig, LiveError, LiveResult, MarginTooLarge, run_live
 from engine.venues.kraken_rest.credentials import Credentials, CredentialsError
 from engine.venues.kraken_rest.rest import DEFAULT_BASE_URL
 
@@ -81,8 +83,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", default=DEFAULT_BASE_URL, metavar="URL",
                    help=f"exchange REST base URL (default {DEFAULT_BASE_URL}; a local "
                         "'orderpace simulate-exchange' works)")
-    p.add_argument("--tier", default="intermediate", type=str.lower,
-                   choices=("starter", "intermediate", "pro"),
+    p.add_argument("--tier", default="intermediate", type=cli_types.tier,
+                   metavar="starter|intermediate|pro",
                    help="your Kraken verification tier (default intermediate)")
     p.add_argument("--pairs", type=cli_types.pairs, default=_DEFAULT_PAIRS, metavar="PAIR,PAIR",
                    help=f"pairs to trade (default {','.join(_DEFAULT_PAIRS)})")
@@ -101,14 +103,17 @@ def configure(p: argparse.ArgumentParser) -> None:
                         "(mode 600) instead of the environment")
     p.add_argument("--decay-step", type=cli_types.non_negative, default=None, metavar="S",
                    help="the server's decay step in seconds, when known (a local "
-                        "simulate-exchange); default: unknown, Kraken-safe margins")
+                        "simulate-exchange); default: unknown, Kraken-safe margins; at most "
+                        "what leaves the tier's counters room for their costliest request "
+                        "(a larger one is refused, naming the largest)")
     p.add_argument("--jitter-ms", type=cli_types.non_negative, default=None, metavar="MS",
-                   help="the server's arrival jitter in milliseconds, when known")
+                   help="the server's arrival jitter in milliseconds, when known (bounded "
+                        "like --decay-step)")
     p.add_argument("--poll-interval", type=cli_types.seconds, default=5.0, metavar="S",
                    help="seconds between OpenOrders polls (default 5; 2 API units each)")
     p.add_argument("--timeout", type=cli_types.seconds, default=10.0, metavar="S",
                    help="seconds to wait for each reply (default 10)")
-    p.add_argument("--seed", type=int, default=0, metavar="N",
+    p.add_argument("--seed", type=cli_types.seed, default=0, metavar="N",
                    help="seed of the strategy's random choices (default 0)")
 
 
@@ -140,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
             jitter=None if args.jitter_ms is None else args.jitter_ms / 1000.0,
             poll_interval=args.poll_interval, timeout=args.timeout, seed=args.seed,
         )
+    except MarginTooLarge as e:
+        raise UsageError(_margin_message(e, args)) from None
     except (LiveError, ValueError) as e:
         raise UsageError(str(e)) from None
     verbose = getattr(args, "verbose", 0)
@@ -170,6 +177,20 @@ def run(args: argparse.Namespace) -> int:
     if result.interrupted:
         return _signal_exit(ended.signum)
     return 0
+
+
+def _margin_message(e: MarginTooLarge, args: argparse.Namespace) -> str:
+    """``e`` named as the flag the user gave, in its unit (``--jitter-ms``: milliseconds)."""
+    tier = e.tier.value
+    if e.setting == "jitter":
+        with_step = "" if args.decay_step is None else f" with --decay-step {args.decay_step:g}"
+        return (f"argument --jitter-ms: {args.jitter_ms:g} ms is too large for the {tier} "
+                f"tier: {e.problem}; the largest the tier allows{with_step} is "
+                f"{round(e.largest * 1000):g} ms")
+    also = ("" if e.jitter_largest is None else
+            f", and --jitter-ms at most {round(e.jitter_largest * 1000):g} ms with it")
+    return (f"argument --decay-step: {args.decay_step:g} s is too large for the {tier} tier: "
+            f"{e.problem}; the largest the tier allows is {e.largest:g} s{also}")
 
 
 def _signal_exit(signum: int | None) -> int:

@@ -3,19 +3,20 @@
 ::
 
     orderpace simulate-exchange --port PORT [--tier starter|intermediate|pro]
-                                [--decay-step S] [--jitter-ms MS] [--seed N]
-                                [--processing-time S] [--max-concurrent N]
-                                [--key KEY --secret SECRET] [--fault SPEC ...]
+                                [--decay-step S] [--jitter-ms MS] [--nonce-window N]
+                                [--seed N] [--processing-time S] [--max-concurrent N]
+                                [--lockout-after N] [--lockout-seconds S]
+                                [--public-rate R] [--public-burst N] [--spread-ticks N]
+                                [--idle-timeout S] [--key KEY --secret SECRET]
+                                [--fault SPEC ...]
 
 It prints ``listening on http://127.0.0.1:PORT`` (``--port 0``: any free port, the bound
 one is printed) and the API key to use.  Without ``--key``/``--secret`` (or
 ``ORDERPACE_SIM_API_KEY``/``ORDERPACE_SIM_API_SECRET``) it accepts the documented demo pair
 and prints it; a secret given by flag or environment is never printed.  ``--fault`` takes
 ``KIND[:ENDPOINT[:NTH[:COUNT]]]`` (see :mod:`engine.exchange.server.faults`; an endpoint the
-exchange does not serve is refused).  ``--processing-time S`` (seconds, default 0: off)
-and ``--max-concurrent N`` (default 15) turn on the exchange's concurrency throttle: each
-private request occupies its key for ``S`` seconds, and one arriving while ``N`` are in
-flight gets ``EService:Throttled:<ts>``.
+exchange does not serve is refused).  Every flag's default matches Kraken where Kraken
+documents the number, and names this simulator's choice where it does not (``--help``).
 
 A port that cannot be bound (in use, privileged) is a usage error: one line
 ``orderpace simulate-exchange: error: cannot listen on 127.0.0.1:PORT: <reason>; ...``,
@@ -27,16 +28,42 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import signal
 import sys
+from collections.abc import Callable
 
 from engine.cli import Subcommand, UsageError
 from engine.cli import types as cli_types
-from engine.exchange import DEFAULT_MAX_CONCURRENT, DEFAULT_PROCESSING_TIME, SimulatedKraken
-from engine.exchange.server.app import DEFAULT_DECAY_STEP, CannotListen, ServerConfig, serve
-from engine.exchange.server.faults import Fault, FaultPlan, parse_fault
-from engine.exchange.server.keys import DEMO_KEY, DEMO_SECRET, ServerKeys, server_keys
-from engine.venues.kraken_rest.credentials import CredentialsError
+from engine.exchange import (
+    DEFAULT_LOCKOUT_AFTER,
+    DEFAULT_LOCKOUT_SECONDS,
+    DEFAULT_MAX_CONCURRENT,
+    DEFAULT_PROCESSING_TIME,
+    DEFAULT_PUBLIC_BURST,
+    DEFAULT_PUBLIC_RATE,
+    DEFAULT_SPREAD_TICKS,
+    MAX_SETTING_SECONDS,
+    SimulatedKraken,
+)
+from engine.exchange.server import (
+    DEFAULT_DECAY_STEP,
+    DEFAULT_IDLE_TIMEOUT,
+    DEMO_KEY,
+    DEMO_SECRET,
+    MAX_DECAY_STEP,
+    MAX_IDLE_TIMEOUT,
+    MAX_JITTER,
+    CannotListen,
+    Fault,
+    FaultPlan,
+    InvalidServerKey,
+    ServerConfig,
+    ServerKeys,
+    parse_fault,
+    serve,
+    server_keys,
+)
 
 __all__ = ["COMMAND"]
 
@@ -52,21 +79,61 @@ def _fault(text: str) -> Fault:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _number(low: float, high: float, *, positive: bool = False) -> Callable[[str], float]:
+    """An argument type: a finite number in ``[low, high]`` (``> low`` with ``positive``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        bad = not math.isfinite(value) or value > high or (
+            value <= low if positive else value < low)
+        if bad:
+            rel = ">" if positive else ">="
+            raise argparse.ArgumentTypeError(
+                f"expected a number {rel} {low:g} and <= {high:g}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _integer(low: int, high: int) -> Callable[[str], int]:
+    """An argument type: an integer in ``[low, high]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= {low} and <= {high}, got {text!r}")
+        return value
+
+    return parse
+
+
 def configure(p: argparse.ArgumentParser) -> None:
     """Add ``simulate-exchange``'s arguments to ``p``."""
+    day = MAX_SETTING_SECONDS
     p.add_argument("--port", type=cli_types.port, default=0,
                    help="TCP port on 127.0.0.1 (default 0: any free port, printed at start)")
     p.add_argument("--tier", default="intermediate", type=str.lower,
                    choices=("starter", "intermediate", "pro"),
                    help="Kraken verification tier the exchange enforces (default intermediate)")
-    p.add_argument("--decay-step", type=cli_types.non_negative, default=DEFAULT_DECAY_STEP,
+    p.add_argument("--decay-step", type=_number(0, MAX_DECAY_STEP), default=DEFAULT_DECAY_STEP,
                    metavar="S",
-                   help="release counter decay every S seconds (0: continuously; "
-                        f"default {DEFAULT_DECAY_STEP:g})")
-    p.add_argument("--jitter-ms", type=cli_types.non_negative, default=0.0, metavar="MS",
-                   help="delay each request's arrival by a random 0..MS milliseconds "
-                        "(default 0)")
-    p.add_argument("--processing-time", type=cli_types.non_negative,
+                   help="release counter decay every S seconds (0: continuously; default "
+                        f"{DEFAULT_DECAY_STEP:g}, Kraken's 'every couple of seconds')")
+    p.add_argument("--jitter-ms", type=_number(0, MAX_JITTER * 1000), default=0.0, metavar="MS",
+                   help="delay each request's arrival by a random 0..MS milliseconds, drawn "
+                        "per connection: one connection keeps its order, different "
+                        f"connections may overtake (default 0, at most {MAX_JITTER * 1000:g})")
+    p.add_argument("--nonce-window", type=_integer(0, 2**64 - 1), default=0, metavar="N",
+                   help="accept a nonce up to N below the highest seen, once, as a Kraken "
+                        "key with a nonce window does (default 0: strictly increasing)")
+    p.add_argument("--processing-time", type=_number(0, day),
                    default=DEFAULT_PROCESSING_TIME, metavar="S",
                    help="seconds each private request occupies its key; with --max-concurrent "
                         "requests in flight the next is refused with EService:Throttled "
@@ -74,7 +141,34 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-concurrent", type=cli_types.positive_int,
                    default=DEFAULT_MAX_CONCURRENT, metavar="N",
                    help="private requests one key may have in flight when --processing-time "
-                        f"> 0 (default {DEFAULT_MAX_CONCURRENT})")
+                        f"> 0 (default {DEFAULT_MAX_CONCURRENT}; Kraken does not publish it)")
+    p.add_argument("--lockout-after", type=_integer(0, 10**9), default=DEFAULT_LOCKOUT_AFTER,
+                   metavar="N",
+                   help="lock a key out (EGeneral:Temporary lockout) after N calls in a row "
+                        "refused with EAPI:Rate limit exceeded (default "
+                        f"{DEFAULT_LOCKOUT_AFTER}, this simulator's choice: Kraken does not "
+                        "publish it; 0: never)")
+    p.add_argument("--lockout-seconds", type=_number(0, day), default=DEFAULT_LOCKOUT_SECONDS,
+                   metavar="S",
+                   help="how long a lockout lasts (default "
+                        f"{DEFAULT_LOCKOUT_SECONDS:g}: Kraken's 'about 15 minutes')")
+    p.add_argument("--public-rate", type=_number(0, 1e6), default=DEFAULT_PUBLIC_RATE,
+                   metavar="R",
+                   help="public requests per second one IP may sustain; over it "
+                        f"EGeneral:Too many requests (default {DEFAULT_PUBLIC_RATE:g}, "
+                        "Kraken's; 0: unlimited)")
+    p.add_argument("--public-burst", type=_integer(1, 10**6), default=DEFAULT_PUBLIC_BURST,
+                   metavar="N",
+                   help="public requests one IP may send back to back (default "
+                        f"{DEFAULT_PUBLIC_BURST}, this simulator's choice)")
+    p.add_argument("--spread-ticks", type=_integer(0, 10**6), default=DEFAULT_SPREAD_TICKS,
+                   metavar="N",
+                   help="ticks between the quoted bid and ask (default "
+                        f"{DEFAULT_SPREAD_TICKS}, as on Kraken's liquid pairs)")
+    p.add_argument("--idle-timeout", type=_number(0, MAX_IDLE_TIMEOUT, positive=True),
+                   default=DEFAULT_IDLE_TIMEOUT, metavar="S",
+                   help="close a connection that sends nothing for S seconds while none of "
+                        f"its requests is being handled (default {DEFAULT_IDLE_TIMEOUT:g})")
     p.add_argument("--seed", type=int, default=1, metavar="N",
                    help="random seed: prices, decay phase, jitter (default 1)")
     p.add_argument("--key", help="API key to accept (default: the demo key, or "
@@ -90,13 +184,17 @@ def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; exit code 0."""
     try:
         keys = server_keys(args.key, args.secret)
-    except CredentialsError as e:
+    except InvalidServerKey as e:
         raise UsageError(str(e)) from None
     config = ServerConfig(
         tier=args.tier, decay_step=args.decay_step, jitter=args.jitter_ms / 1000.0,
-        seed=args.seed, port=args.port,
-        exchange_options={"processing_time": args.processing_time,
-                          "max_concurrent": args.max_concurrent},
+        seed=args.seed, port=args.port, idle_timeout=args.idle_timeout,
+        exchange_options={
+            "processing_time": args.processing_time, "max_concurrent": args.max_concurrent,
+            "nonce_window": args.nonce_window, "lockout_after": args.lockout_after,
+            "lockout_seconds": args.lockout_seconds, "public_rate": args.public_rate,
+            "public_burst": args.public_burst, "spread": args.spread_ticks,
+        },
     )
     try:
         return asyncio.run(_serve_until_signal(config, keys, FaultPlan(args.fault)))
@@ -121,7 +219,7 @@ async def _serve_until_signal(config: ServerConfig, keys: ServerKeys, faults: Fa
     try:
         async with serve(config, keys=keys, faults=faults) as server:
             out = sys.stdout
-            print(f"{_PROG}: listening on {server.url} (tier {config.tier.value}, "
+            print(f"{_PROG}: listening on {server.url} (tier {config.tier}, "
                   f"decay step {config.decay_step:g} s, jitter {config.jitter * 1000:g} ms, "
                   f"seed {config.seed}{_throttle(server.exchange)})", file=out)
             if keys.demo:

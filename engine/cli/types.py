@@ -1,8 +1,8 @@
 """Argument types shared by the command line's subcommands.
 
-Each converts one argument's text or raises :class:`argparse.ArgumentTypeError` naming what
-was expected, so argparse reports ``orderpace <command>: error: argument --x: expected ...``
-and exits with code 2.
+Each converts one argument's text (numbers through :mod:`engine.numbers`) or raises
+:class:`argparse.ArgumentTypeError` naming what was expected, so argparse reports
+``orderpace <command>: error: argument --x: expected ...`` and exits with code 2.
 
 :func:`output_directory` is the one with a side effect: it creates the directory (so that a
 run that would write there fails at once, not after the work is done);
@@ -12,14 +12,20 @@ run that would write there fails at once, not after the work is done);
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+from engine.numbers import BadNumber, parse_real, parse_whole
+from limiters import Tier
 
 __all__ = [
+    "MAX_JOBS",
     "BadOutputDirectory",
     "assignment",
+    "jobs",
     "make_directory",
     "non_negative",
     "output_directory",
@@ -28,37 +34,55 @@ __all__ = [
     "positive_int",
     "seconds",
     "seed",
+    "tier",
 ]
+
+T = TypeVar("T")
+
+#: Most worker processes ``--jobs`` accepts (each is a whole Python process).
+MAX_JOBS = 256
+
+
+def _argument(convert: Callable[[], T]) -> T:
+    """``convert()``, its :class:`~engine.numbers.BadNumber` as argparse's error."""
+    try:
+        return convert()
+    except BadNumber as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def seconds(text: str) -> float:
     """A finite number of seconds > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
-    return value
+    return _argument(lambda: parse_real(text, unit="seconds", gt=0))
 
 
 def non_negative(text: str) -> float:
     """A finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+    return _argument(lambda: parse_real(text, ge=0))
 
 
 def seed(text: str) -> int:
     """An integer seed."""
+    return _argument(lambda: parse_whole(text, what="an integer seed"))
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    return _argument(lambda: parse_whole(text, ge=1))
+
+
+def jobs(text: str) -> int:
+    """A number of worker processes: 1 to :data:`MAX_JOBS`."""
+    return _argument(lambda: parse_whole(text, what="a number of processes", ge=1, le=MAX_JOBS))
+
+
+def tier(text: str) -> Tier:
+    """A Kraken verification tier, any case: ``starter``, ``intermediate`` or ``pro``."""
     try:
-        return int(text)
+        return Tier.parse(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+        names = ", ".join(t.value for t in Tier)
+        raise argparse.ArgumentTypeError(f"expected a tier ({names}), got {text!r}") from None
 
 
 def pairs(text: str) -> tuple[str, ...]:
@@ -85,17 +109,6 @@ def port(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a TCP port number, got {text!r}") from None
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port in 0..65535, got {text!r}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """An integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
     return value
 
 

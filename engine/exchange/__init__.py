@@ -1,13 +1,23 @@
-"""The simulated Kraken exchange: an independent referee for backtests.
+"""The simulated Kraken exchange: the independent referee for backtests, and its loopback
+server (:mod:`engine.exchange.server`).
 
-* :class:`SimulatedKraken` (:mod:`engine.exchange.exchange`): Kraken's REST API, rate limits and
-  matching engine, synchronous, time passed in.
-* Events (:mod:`engine.exchange.events`), price paths (:mod:`engine.exchange.prices`), statistics
-  (:mod:`engine.exchange.stats`); :class:`InvalidSimSetting` (:mod:`engine.exchange.errors`) for bad
-  constructor arguments.
+* :class:`SimulatedKraken` (:mod:`engine.exchange.exchange`): Kraken's REST API, rate limits
+  and matching engine, synchronous, time passed in.
+* Its own reading of the rules, shared with nothing it referees: tiers
+  (:mod:`~engine.exchange.tiers`), penalties and age buckets
+  (:mod:`~engine.exchange.penalties`), API costs (:mod:`~engine.exchange.costs`), error
+  strings (:mod:`~engine.exchange.replies`), markets and assets
+  (:mod:`~engine.exchange.markets`), time formats (:mod:`~engine.exchange.times`), and its
+  own decaying counter (:mod:`~engine.exchange.counters`).
+* What it does to a misbehaving client: lockouts (:mod:`~engine.exchange.lockout`) and the
+  per-IP public limit (:mod:`~engine.exchange.public_limit`).
+* Events (:mod:`~engine.exchange.events`), price paths (:mod:`~engine.exchange.prices`),
+  statistics (:mod:`~engine.exchange.stats`), the market driver
+  (:mod:`~engine.exchange.driver`); :class:`InvalidSimSetting` for bad settings.
 
-The referee shares only constant tables with ``limiters`` (tiers, penalties, costs); its
-counters (:mod:`engine.exchange.counters`) and all its bookkeeping are its own.
+It imports nothing from ``limiters``, the engine's core, the venues or the client-side
+helpers (a test checks it in a fresh interpreter): a bug in the engine's reading of the
+rules cannot hide by being shared.
 """
 
 from engine.exchange.counters import TickCounter
@@ -18,8 +28,13 @@ from engine.exchange.exchange import (
     DEFAULT_MAX_CONCURRENT,
     DEFAULT_PROCESSING_TIME,
     ENDPOINTS,
+    MAX_SETTING_SECONDS,
+    PUBLIC_ENDPOINTS,
     SimulatedKraken,
 )
+from engine.exchange.lockout import DEFAULT_LOCKOUT_AFTER, DEFAULT_LOCKOUT_SECONDS
+from engine.exchange.markets import DEFAULT_MARKETS, ExchangeMarket, ExchangeMarkets
+from engine.exchange.matching import DEFAULT_SPREAD_TICKS
 from engine.exchange.prices import (
     BadTradeRow,
     PricePath,
@@ -29,15 +44,28 @@ from engine.exchange.prices import (
     parse_trades,
     trade_path,
 )
+from engine.exchange.public_limit import DEFAULT_PUBLIC_BURST, DEFAULT_PUBLIC_RATE
 from engine.exchange.stats import ExchangeStats
+from engine.exchange.tiers import TIERS, TierRules, UnknownTierName, tier_rules
 
 __all__ = [
+    "DEFAULT_LOCKOUT_AFTER",
+    "DEFAULT_LOCKOUT_SECONDS",
+    "DEFAULT_MARKETS",
     "DEFAULT_MAX_CONCURRENT",
     "DEFAULT_PROCESSING_TIME",
+    "DEFAULT_PUBLIC_BURST",
+    "DEFAULT_PUBLIC_RATE",
+    "DEFAULT_SPREAD_TICKS",
     "ENDPOINTS",
+    "MAX_SETTING_SECONDS",
+    "PUBLIC_ENDPOINTS",
+    "TIERS",
     "BadTradeRow",
     "CancelReason",
     "Event",
+    "ExchangeMarket",
+    "ExchangeMarkets",
     "ExchangeStats",
     "InvalidSimSetting",
     "MarketDriver",
@@ -48,10 +76,13 @@ __all__ = [
     "RandomWalk",
     "SimulatedKraken",
     "TickCounter",
+    "TierRules",
     "Timebase",
     "Trade",
+    "UnknownTierName",
     "drive_market",
     "load_trades_csv",
     "parse_trades",
+    "tier_rules",
     "trade_path",
 ]

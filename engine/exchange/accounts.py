@@ -6,7 +6,8 @@ part of each held by open orders: ``available = balance - reserved``.  A buy res
 modelled (the simulator charges none).
 
 :class:`KeyState` is one API key: its secret (never in a repr), its API counter, its
-nonce history and the requests it has in flight (for the concurrency throttle).
+nonce history, its lockout state and the requests it has in flight (for the concurrency
+throttle).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from engine.exchange.counters import TickCounter
+from engine.exchange.lockout import DEFAULT_LOCKOUT_AFTER, DEFAULT_LOCKOUT_SECONDS, Lockout
 
 __all__ = ["DEFAULT_BALANCES", "Account", "KeyState", "NonceTracker"]
 
@@ -100,15 +102,19 @@ class NonceTracker:
 
 
 class KeyState:
-    """One API key: secret, API counter (made on first use), nonces, requests in flight."""
+    """One API key: secret, API counter (made on first use), nonces, lockout, requests in
+    flight."""
 
-    __slots__ = ("_secret", "api", "in_flight", "key", "nonces")
+    __slots__ = ("_secret", "api", "in_flight", "key", "lockout", "nonces")
 
-    def __init__(self, key: str, secret: str | None, nonce_window: int) -> None:
+    def __init__(self, key: str, secret: str | None, nonce_window: int, *,
+                 lockout_after: int = DEFAULT_LOCKOUT_AFTER,
+                 lockout_seconds: float = DEFAULT_LOCKOUT_SECONDS) -> None:
         self.key = key
         self._secret = secret
         self.api: TickCounter | None = None
         self.nonces = NonceTracker(nonce_window)
+        self.lockout = Lockout(lockout_after, lockout_seconds)
         self.in_flight: list[float] = []  # heap of clock times when each request completes
 
     @property

@@ -24,23 +24,32 @@ class InvalidSimSetting(ValueError):
 
 def check_number(
     owner: str, name: str, value: object, *, unit: str = "", positive: bool = False,
-    signed: bool = False,
+    signed: bool = False, maximum: float | None = None,
 ) -> float:
     """``value`` as a float if it is a finite real number, ``> 0`` with ``positive``, ``>= 0``
-    unless ``signed``; else :class:`InvalidSimSetting` (``unit`` is named in the message)."""
+    unless ``signed``, at most ``maximum`` if given; else :class:`InvalidSimSetting` (``unit``
+    is named in the message)."""
     bound = "" if signed else " > 0" if positive else " >= 0"
+    if maximum is not None:
+        bound += f" and <= {maximum:g}"
     why = f"a finite number{bound}" + (f" ({unit})" if unit else "")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidSimSetting(owner, name, value, why)
     v = float(value)
     if not math.isfinite(v) or (not signed and (v <= 0 if positive else v < 0)):
         raise InvalidSimSetting(owner, name, value, why)
+    if maximum is not None and v > maximum:
+        raise InvalidSimSetting(owner, name, value, why)
     return v
 
 
-def check_int(owner: str, name: str, value: object, *, minimum: int) -> int:
-    """``value`` if it is an integer ``>= minimum`` (not a bool), else
-    :class:`InvalidSimSetting`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidSimSetting(owner, name, value, f"an integer >= {minimum}")
+def check_int(owner: str, name: str, value: object, *, minimum: int,
+              maximum: int | None = None) -> int:
+    """``value`` if it is an integer ``>= minimum`` and ``<= maximum`` (if given; not a
+    bool), else :class:`InvalidSimSetting`."""
+    why = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
+        maximum is not None and value > maximum
+    ):
+        raise InvalidSimSetting(owner, name, value, why)
     return value

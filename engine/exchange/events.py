@@ -61,11 +61,14 @@ class OrderCancelled:
 
 @attrs.frozen(slots=True)
 class PriceTick:
-    """The pair's price moved to ``price`` at ``time``."""
+    """The pair's price (its last trade) moved to ``price`` at ``time``; the quote is then
+    ``bid`` / ``ask`` (None when not given)."""
 
     pair: str
     price: Decimal
     time: float
+    bid: Decimal | None = None
+    ask: Decimal | None = None
 
 
 Event = OrderFilled | OrderCancelled | PriceTick

@@ -1,39 +1,51 @@
-"""The simulated Kraken exchange: an independent referee for backtests.
+"""The simulated Kraken exchange: an independent referee for backtests and the loopback server.
 
 :class:`SimulatedKraken` answers Kraken REST requests in process, synchronously, at the
-arrival time it is given: ``handle(endpoint, params, key=..., now=...)`` returns Kraken's
-envelope ``{"error": [], "result": {...}}`` or ``{"error": ["<Kraken error>"]}``.  ``now``
-is clock seconds; UNIX time is ``epoch + now``.  Time never runs backwards: an earlier
-``now`` is read as the latest one seen.
+arrival time it is given: ``handle(endpoint, params, key=..., now=..., client=...)``
+returns Kraken's envelope ``{"error": [], "result": {...}}`` or ``{"error": ["<error>"]}``.
+``now`` is clock seconds; UNIX time is ``epoch + now``.  Time never runs backwards: an
+earlier ``now`` is read as the latest one seen.
 
-A private request passes these gates, in order; a refusal at any of them changes nothing:
+A public request (``Time``, ``SystemStatus``, ``Assets``, ``AssetPairs``, ``Ticker``,
+``Depth``, ``Trades``) from a ``client`` address counts against that address's per-IP
+limit (:mod:`engine.exchange.public_limit`: over it, ``EGeneral:Too many requests``);
+``client=None`` (in process, no network) is not limited.
+
+A private request passes these gates, in order; a refusal at any of them changes nothing
+(except the lockout's count of offences):
 
 1. the endpoint exists (``EGeneral:Unknown method``) and the key is registered
    (``EAPI:Invalid key``);
-2. concurrency: an admitted request occupies its key from ``now`` to
+2. the key is not locked out (``EGeneral:Temporary lockout``, see
+   :mod:`engine.exchange.lockout`);
+3. concurrency: an admitted request occupies its key from ``now`` to
    ``now + processing_time``; with ``max_concurrent`` requests already in flight it is
    refused with ``EService:Throttled:<UNIX time a slot frees, rounded up>``;
-3. nonce, when ``params`` carry one: above the key's highest accepted nonce, or within
+4. nonce, when ``params`` carry one: above the key's highest accepted nonce, or within
    ``nonce_window`` below it and never used (``EAPI:Invalid nonce``);
-4. the key's API counter (tier max and decay, cost from ``limiters.costs.API_COSTS``,
-   order endpoints 0): refused with ``EAPI:Rate limit exceeded`` exactly when
-   ``level + cost > max``.
+5. the key's API counter (tier max and decay, cost from :mod:`engine.exchange.costs`, order
+   endpoints 0): refused with ``EAPI:Rate limit exceeded`` exactly when
+   ``level + cost > max`` -- an offence towards a lockout.
 
 An admitted request is charged its API cost, consumes its nonce and occupies a slot,
-whatever the endpoint then answers (:mod:`engine.exchange.matching` for orders and the
-trading counter, with its own refusals and fixed-part charges).
+whatever the endpoint then answers (:mod:`engine.exchange.order_endpoints` for orders and
+the trading counter, with their own refusals and fixed-part charges).
 
-Public endpoints (no key, no counter): ``Time``, ``SystemStatus`` (always ``online``),
-``AssetPairs``, ``Ticker``; :data:`ENDPOINTS` lists every endpoint served.  Constructor
-arguments out of range (NaN, infinite, negative) raise
-:class:`~engine.exchange.errors.InvalidSimSetting` naming the parameter.
+The referee shares nothing with what it referees: its tiers, penalties, API costs, error
+strings, markets and time formats are its own tables (:mod:`engine.exchange.tiers`,
+:mod:`~engine.exchange.penalties`, :mod:`~engine.exchange.costs`,
+:mod:`~engine.exchange.replies`, :mod:`~engine.exchange.markets`,
+:mod:`~engine.exchange.times`), written from ``kraken-rate-limits.md``; markets built
+elsewhere are read structurally.  Constructor arguments out of range (NaN, infinite,
+negative, absurdly large) raise :class:`~engine.exchange.errors.InvalidSimSetting`.
 
 Undocumented by Kraken, chosen here: ``max_concurrent`` 15 and ``processing_time`` 0 s (so
 by default the throttle never triggers: set a processing time to model it), one account
-shared by every key, decay granularity the same for both counters.
+shared by every key, decay granularity the same for both counters, a one-tick spread,
+lockout after 10 refused calls in a row, a public burst of 15.
 
 Before each request, and whenever :meth:`advance` is called, the exchange catches up with
-time: it consumes each pair's price path up to ``now`` (filling resting orders the price
+time: it consumes each pair's price path up to ``now`` (filling resting orders the quote
 reaches), fires the dead-man switch and expires GTD orders, each at its own time.
 """
 
@@ -41,35 +53,47 @@ from __future__ import annotations
 
 import heapq
 import math
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from engine import kraken_errors as ke
-from engine.clock import DEFAULT_EPOCH
-from engine.exchange import queries
+from engine.exchange import order_endpoints as orders
+from engine.exchange import public, queries
+from engine.exchange import replies as ke
 from engine.exchange.accounts import Account, KeyState
+from engine.exchange.costs import api_cost
 from engine.exchange.counters import TickCounter
 from engine.exchange.errors import check_int, check_number
 from engine.exchange.events import Subscriber
-from engine.exchange.matching import MatchingEngine
+from engine.exchange.lockout import DEFAULT_LOCKOUT_AFTER, DEFAULT_LOCKOUT_SECONDS
+from engine.exchange.markets import DEFAULT_MARKETS, ExchangeMarket, exchange_markets
+from engine.exchange.matching import DEFAULT_SPREAD_TICKS, MatchingEngine
 from engine.exchange.orders import order_info
-from engine.exchange.params import Reject, rfc3339
+from engine.exchange.params import Reject
 from engine.exchange.prices import DEFAULT_VOLATILITY, PricePath, RandomWalk
+from engine.exchange.public_limit import DEFAULT_PUBLIC_BURST, DEFAULT_PUBLIC_RATE, PublicLimit
 from engine.exchange.stats import ExchangeStats
-from engine.markets import DEFAULT_MARKETS, Market, Markets
-from limiters.costs import API_COSTS
-from limiters.tiers import Tier, TierLimits, tier_limits
+from engine.exchange.tiers import TierRules, tier_rules
+from engine.exchange.times import DEFAULT_EPOCH
 
-__all__ = ["DEFAULT_MAX_CONCURRENT", "DEFAULT_PROCESSING_TIME", "ENDPOINTS", "SimulatedKraken"]
+__all__ = [
+    "DEFAULT_MAX_CONCURRENT",
+    "DEFAULT_PROCESSING_TIME",
+    "ENDPOINTS",
+    "MAX_SETTING_SECONDS",
+    "PUBLIC_ENDPOINTS",
+    "SimulatedKraken",
+]
 
 #: Requests one key may have in flight (undocumented by Kraken: a generous choice).
 DEFAULT_MAX_CONCURRENT = 15
 #: Seconds a request occupies its key (0: requests complete at once, never throttled).
 DEFAULT_PROCESSING_TIME = 0.0
+#: The longest any time setting may be (s): one day.  Longer ones are typos, and would
+#: stall the exchange (a decay step of 1e308 s never releases anything).
+MAX_SETTING_SECONDS = 86_400.0
 
-_Handler = Callable[["SimulatedKraken", Mapping[str, Any], float], Any]
+_Handler = Callable[[MatchingEngine, Mapping[str, Any], float], Any]
 
 
 class _Feed:
@@ -77,7 +101,7 @@ class _Feed:
 
     __slots__ = ("_it", "market", "next_price", "next_time", "tick")
 
-    def __init__(self, market: Market, path: PricePath) -> None:
+    def __init__(self, market: ExchangeMarket, path: PricePath) -> None:
         self.market = market
         self.tick = float(market.tick_size)
         self._it: Iterator[tuple[float, float]] = iter(path)
@@ -104,10 +128,10 @@ class SimulatedKraken:
 
     def __init__(
         self,
-        tier: str | Tier = Tier.STARTER,
+        tier: str | TierRules = "starter",
         decay_step: float = 0.0,
         decay_phase: float = 0.0,
-        markets: Markets = DEFAULT_MARKETS,
+        markets: object = DEFAULT_MARKETS,
         prices: Mapping[str, PricePath] | None = None,
         seed: int = 0,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
@@ -120,35 +144,52 @@ class SimulatedKraken:
         price_interval: float = 1.0,
         volatility: float = DEFAULT_VOLATILITY,
         closed_history: int = 10_000,
+        spread: int = DEFAULT_SPREAD_TICKS,
+        lockout_after: int = DEFAULT_LOCKOUT_AFTER,
+        lockout_seconds: float = DEFAULT_LOCKOUT_SECONDS,
+        public_rate: float = DEFAULT_PUBLIC_RATE,
+        public_burst: int = DEFAULT_PUBLIC_BURST,
     ) -> None:
-        me = "SimulatedKraken"
-        decay_step = check_number(me, "decay_step", decay_step, unit="seconds")
+        me, day = "SimulatedKraken", MAX_SETTING_SECONDS
+        decay_step = check_number(me, "decay_step", decay_step, unit="seconds", maximum=day)
         decay_phase = check_number(me, "decay_phase", decay_phase, unit="seconds")
-        processing_time = check_number(me, "processing_time", processing_time, unit="seconds")
+        processing_time = check_number(me, "processing_time", processing_time, unit="seconds",
+                                       maximum=day)
         epoch = check_number(me, "epoch", epoch, unit="UNIX seconds")
         price_interval = check_number(me, "price_interval", price_interval, unit="seconds",
-                                      positive=True)
-        volatility = check_number(me, "volatility", volatility, unit="per price step")
+                                      positive=True, maximum=day)
+        volatility = check_number(me, "volatility", volatility, unit="per price step",
+                                  maximum=1.0)
+        lockout_seconds = check_number(me, "lockout_seconds", lockout_seconds, unit="seconds",
+                                       maximum=day)
+        public_rate = check_number(me, "public_rate", public_rate, unit="requests per second",
+                                   maximum=1e6)
         check_int(me, "max_concurrent", max_concurrent, minimum=1)
-        check_int(me, "nonce_window", nonce_window, minimum=0)
+        check_int(me, "nonce_window", nonce_window, minimum=0, maximum=2**64 - 1)
         check_int(me, "closed_history", closed_history, minimum=0)
-        self.limits: TierLimits = tier_limits(tier)
-        self.markets = markets
+        check_int(me, "spread", spread, minimum=0, maximum=10**6)
+        check_int(me, "lockout_after", lockout_after, minimum=0)
+        check_int(me, "public_burst", public_burst, minimum=1)
+        self.rules: TierRules = tier_rules(tier)
+        self.markets = markets = exchange_markets(markets)
         self.epoch = epoch
         self.decay_step = decay_step
         self.decay_phase = decay_phase
         self.max_concurrent = max_concurrent
         self.processing_time = processing_time
         self.nonce_window = nonce_window
+        self.lockout_after = lockout_after
+        self.lockout_seconds = lockout_seconds
+        self.public_limit = PublicLimit(public_rate, public_burst)
         self.stats = ExchangeStats()
         self._subscribers: list[Subscriber] = []
         self._keys: dict[str, KeyState] = {}
         self._now = -math.inf
         self.engine = MatchingEngine(
-            limits=self.limits, markets=markets, account=Account(balances), stats=self.stats,
+            rules=self.rules, markets=markets, account=Account(balances), stats=self.stats,
             subscribers=self._subscribers, decay_step=self.decay_step,
             decay_phase=self.decay_phase, epoch=self.epoch, seed=seed,
-            closed_history=closed_history,
+            closed_history=closed_history, spread=spread,
         )
         given = {markets.get(name).name: path for name, path in (prices or {}).items()}
         self._feeds: list[_Feed] = []
@@ -182,7 +223,9 @@ class SimulatedKraken:
         if known is not None:
             known.set_secret(secret)
         else:
-            self._keys[key] = KeyState(key, secret, self.nonce_window)
+            self._keys[key] = KeyState(key, secret, self.nonce_window,
+                                       lockout_after=self.lockout_after,
+                                       lockout_seconds=self.lockout_seconds)
 
     def has_key(self, key: str) -> bool:
         return key in self._keys
@@ -250,20 +293,22 @@ class SimulatedKraken:
     # -- requests ------------------------------------------------------------------------
 
     def handle(
-        self, endpoint: str, params: Mapping[str, Any], *, key: str | None, now: float
+        self, endpoint: str, params: Mapping[str, Any], *, key: str | None, now: float,
+        client: str | None = None,
     ) -> dict[str, Any]:
-        """Process one request arriving at ``now``; Kraken's reply envelope."""
+        """Process one request arriving at ``now`` (from network address ``client``, if any);
+        Kraken's reply envelope."""
         self.advance(now)
         now = self._now
         self.stats.requests[endpoint] += 1
         try:
-            result = self._dispatch(endpoint, params, key, now)
+            result = self._dispatch(endpoint, params, key, now, client)
         except Reject as r:
             err = r.error
             self.stats.errors[ke.THROTTLED if err.startswith(ke.THROTTLED) else err] += 1
-            reply: dict[str, Any] = {"error": [err]}
+            reply = ke.refusal(err)
         else:
-            reply = {"error": [], "result": result}
+            reply = ke.envelope(result)
         self._next_event = self._compute_next_event()
         return reply
 
@@ -272,17 +317,22 @@ class SimulatedKraken:
         return endpoint in _PUBLIC
 
     def _dispatch(
-        self, endpoint: str, params: Mapping[str, Any], key: str | None, now: float
+        self, endpoint: str, params: Mapping[str, Any], key: str | None, now: float,
+        client: str | None,
     ) -> Any:
-        public = _PUBLIC.get(endpoint)
-        if public is not None:
-            return public(self, params, now)
+        public_handler = _PUBLIC.get(endpoint)
+        if public_handler is not None:
+            if client is not None and not self.public_limit.admit(client, now):
+                raise Reject(ke.TOO_MANY_REQUESTS)
+            return public_handler(self.engine, params, now)
         handler = _PRIVATE.get(endpoint)
         if handler is None:
             raise Reject(ke.UNKNOWN_METHOD)
         ks = self._keys.get(key) if key is not None else None
         if ks is None:
             raise Reject(ke.INVALID_KEY)
+        if ks.lockout.locked(now):
+            raise Reject(ke.TEMPORARY_LOCKOUT)
         if self.processing_time > 0:
             busy = ks.busy_until(now, self.max_concurrent)
             if busy is not None:
@@ -291,67 +341,45 @@ class SimulatedKraken:
         nonce = _parse_nonce(raw_nonce) if raw_nonce is not None else None
         if nonce is not None and not ks.nonces.acceptable(nonce):
             raise Reject(ke.INVALID_NONCE)
-        cost = API_COSTS[endpoint]
+        cost = api_cost(endpoint)
         api = ks.api
         if api is None:
             api = ks.api = TickCounter(
-                self.limits.api_max, self.limits.api_decay,
+                self.rules.api_max, self.rules.api_decay,
                 step=self.decay_step, phase=self.decay_phase, start=now,
             )
         if not api.fits(cost, now):
+            ks.lockout.offended(now)
             raise Reject(ke.API_RATE_LIMIT)
         # admitted: from here on the request is processed, whatever the endpoint answers
+        ks.lockout.admitted()
         if cost:
             api.charge(cost, now)
         if nonce is not None:
             ks.nonces.record(nonce)
         if self.processing_time > 0:
             ks.occupy(now + self.processing_time)
-        return handler(self, params, now)
-
-    # -- public endpoints ----------------------------------------------------------------
-
-    def _time(self, _params: Mapping[str, Any], now: float) -> dict[str, Any]:
-        wall = self.epoch + now
-        rfc1123 = time.strftime("%a, %d %b %y %H:%M:%S +0000", time.gmtime(math.floor(wall)))
-        return {"unixtime": math.floor(wall), "rfc1123": rfc1123}
-
-    def _system_status(self, _params: Mapping[str, Any], now: float) -> dict[str, Any]:
-        """SystemStatus: always ``online``, stamped with the arrival (RFC 3339, UTC)."""
-        return {"status": "online", "timestamp": rfc3339(self.epoch + now)}
-
-    def _pairs_param(self, params: Mapping[str, Any]) -> list[Market]:
-        raw = params.get("pair")
-        if raw in (None, ""):
-            return list(self.markets)
-        names = raw.split(",") if isinstance(raw, str) else raw
-        found = [self.markets.find(str(n).strip()) for n in names]
-        if any(m is None for m in found):
-            raise Reject(ke.UNKNOWN_ASSET_PAIR)
-        return [m for m in found if m is not None]
-
-    def _asset_pairs(self, params: Mapping[str, Any], _now: float) -> dict[str, Any]:
-        return self.markets.asset_pairs(m.name for m in self._pairs_param(params))
-
-    def _ticker(self, params: Mapping[str, Any], _now: float) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for m in self._pairs_param(params):
-            p = m.format_price(self.engine.price(m))
-            out[m.rest_name] = {
-                "a": [p, "1", "1.000"], "b": [p, "1", "1.000"], "c": [p, "0.00000000"],
-                "v": ["0", "0"], "p": [p, p], "t": [0, 0], "l": [p, p], "h": [p, p], "o": p,
-            }
-        return out
+        return handler(self.engine, params, now)
 
     # -- read-only views (the referee's own numbers) --------------------------------------
 
     @property
-    def tier(self) -> Tier:
-        return self.limits.tier
+    def tier(self) -> str:
+        """The tier's name: ``starter``, ``intermediate`` or ``pro``."""
+        return self.rules.name
+
+    @property
+    def spread(self) -> int:
+        """The quoted spread (ticks)."""
+        return self.engine.spread
 
     def price(self, pair: str) -> Decimal:
-        """The pair's current market price (quote units)."""
+        """The pair's current market price, its last trade (quote units)."""
         return self.engine.price(self.markets.get(pair))
+
+    def quote(self, pair: str) -> tuple[Decimal, Decimal]:
+        """The pair's current ``(bid, ask)`` (quote units)."""
+        return self.engine.quote(self.markets.get(pair))
 
     def trading_level(self, pair: str, now: float) -> float:
         """The pair's trading-counter level at ``now`` (units; changes nothing)."""
@@ -363,6 +391,11 @@ class SimulatedKraken:
         if ks is None or ks.api is None:
             return 0.0
         return ks.api.level(max(now, self._now))
+
+    def locked_until(self, key: str) -> float | None:
+        """Clock time the key's lockout ends (None: not locked out)."""
+        ks = self._keys.get(key)
+        return ks.lockout.until if ks is not None else None
 
     def peak_levels(self) -> dict[str, dict[str, float]]:
         """Highest level each counter reached: ``{"trading": {pair: u}, "api": {key: u}}``."""
@@ -390,7 +423,7 @@ class SimulatedKraken:
         out: dict[str, float] = {}
         charged = allowed = 0.0
         for name in self.stats.first_request:
-            a = self.stats.allowed(name, self.limits.trading_max, self.limits.trading_decay)
+            a = self.stats.allowed(name, self.rules.trading_max, self.rules.trading_decay)
             c = self.stats.penalty.get(name, 0.0)
             out[name] = c / a if a > 0 else 0.0
             charged += c
@@ -419,7 +452,7 @@ class SimulatedKraken:
 
     def __repr__(self) -> str:
         return (
-            f"SimulatedKraken(tier={self.tier.value}, pairs={len(self.markets)}, "
+            f"SimulatedKraken(tier={self.tier}, pairs={len(self.markets)}, "
             f"keys={len(self._keys)}, open={len(self.engine.open)})"
         )
 
@@ -437,26 +470,36 @@ def _parse_nonce(raw: object) -> int:
 
 
 _PUBLIC: dict[str, _Handler] = {
-    "Time": SimulatedKraken._time,
-    "SystemStatus": SimulatedKraken._system_status,
-    "AssetPairs": SimulatedKraken._asset_pairs,
-    "Ticker": SimulatedKraken._ticker,
+    "Time": public.server_time,
+    "SystemStatus": public.system_status,
+    "Assets": public.assets,
+    "AssetPairs": public.asset_pairs,
+    "Ticker": public.ticker,
+    "Depth": public.depth,
+    "Trades": public.trades,
 }
 
 _PRIVATE: dict[str, _Handler] = {
-    "AddOrder": lambda x, p, t: x.engine.add_order(p, t),
-    "AddOrderBatch": lambda x, p, t: x.engine.add_order_batch(p, t),
-    "AmendOrder": lambda x, p, t: x.engine.amend_order(p, t),
-    "EditOrder": lambda x, p, t: x.engine.edit_order(p, t),
-    "CancelOrder": lambda x, p, t: x.engine.cancel_order(p, t),
-    "CancelOrderBatch": lambda x, p, t: x.engine.cancel_order_batch(p, t),
-    "CancelAll": lambda x, _p, t: x.engine.cancel_all(t),
-    "CancelAllOrdersAfter": lambda x, p, t: x.engine.cancel_all_after(p, t),
-    "OpenOrders": lambda x, p, _t: queries.open_orders(x.engine, p),
-    "ClosedOrders": lambda x, p, _t: queries.closed_orders(x.engine, p),
-    "QueryOrders": lambda x, p, _t: queries.query_orders(x.engine, p),
-    "Balance": lambda x, _p, _t: queries.balance(x.engine),
+    "AddOrder": orders.add_order,
+    "AddOrderBatch": orders.add_order_batch,
+    "AmendOrder": orders.amend_order,
+    "EditOrder": orders.edit_order,
+    "CancelOrder": orders.cancel_order,
+    "CancelOrderBatch": orders.cancel_order_batch,
+    "CancelAll": orders.cancel_all,
+    "CancelAllOrdersAfter": orders.cancel_all_after,
+    "OpenOrders": lambda x, p, _t: queries.open_orders(x, p),
+    "ClosedOrders": lambda x, p, _t: queries.closed_orders(x, p),
+    "QueryOrders": lambda x, p, _t: queries.query_orders(x, p),
+    "Balance": lambda x, p, _t: queries.balance(x, p),
+    "BalanceEx": lambda x, p, _t: queries.balance_ex(x, p),
+    "TradeBalance": lambda x, p, _t: queries.trade_balance(x, p),
+    "TradesHistory": lambda x, p, _t: queries.trades_history(x, p),
+    "QueryTrades": lambda x, p, _t: queries.query_trades(x, p),
 }
+
+#: The public endpoints served (limited per IP, no key).
+PUBLIC_ENDPOINTS: frozenset[str] = frozenset(_PUBLIC)
 
 #: Every endpoint the exchange serves, public and private (Kraken's names).
 ENDPOINTS: frozenset[str] = frozenset(_PUBLIC) | frozenset(_PRIVATE)

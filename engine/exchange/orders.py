@@ -2,9 +2,10 @@
 
 Prices are kept two ways: the exact :class:`~decimal.Decimal` limit the client sent, and
 ``ticks = price / tick_size`` (an int) for fast, exact comparison with the market price,
-which the exchange also holds in ticks.  A resting buy fills when the market price falls
-to its limit or below (``market_ticks <= ticks``), a sell when it rises to its limit or
-above.  :class:`Book` finds those orders with two heaps (best buy limit first, best sell
+which the exchange also holds in ticks.  A resting buy fills once the ask falls to its
+limit or below (``ask <= ticks``), a resting sell once the bid rises to its limit or above
+(``bid >= ticks``).
+:class:`Book` finds those orders with two heaps (best buy limit first, best sell
 limit first) with lazy deletion: an amend or cancel leaves a stale heap entry behind, which
 is skipped because its sequence number no longer matches the order's.
 """
@@ -16,7 +17,7 @@ import itertools
 from decimal import Decimal
 from typing import Any, Protocol
 
-from engine.markets import Market
+from engine.exchange.markets import ExchangeMarket as Market
 
 __all__ = ["Book", "IdMaker", "Order", "describe", "order_info"]
 
@@ -113,10 +114,6 @@ class Order:
         """The asset the order spends: quote for a buy, base for a sell."""
         return self.market.quote if self.side == "buy" else self.market.base
 
-    def crosses(self, market_ticks: int) -> bool:
-        """Whether a limit at ``self.ticks`` is marketable at ``market_ticks``."""
-        return market_ticks <= self.ticks if self.side == "buy" else market_ticks >= self.ticks
-
     def __repr__(self) -> str:
         return (
             f"Order({self.txid} {self.side} {self.volume} {self.market.name} "
@@ -174,12 +171,13 @@ class Book:
         del self.open[order.txid]
         order.seq = 0
 
-    def crossed(self, market_ticks: int) -> list[Order]:
-        """Remove and return every order the price ``market_ticks`` crosses, best limit first."""
+    def crossed(self, bid: int, ask: int) -> list[Order]:
+        """Remove and return every order the quote ``bid``/``ask`` (ticks) reaches, best limit
+        first: buys limited at or above the ask, sells at or below the bid."""
         out: list[Order] = []
-        # Heap keys: buys hold -ticks (crossed while -key >= market_ticks, i.e.
-        # key <= -market_ticks); sells hold ticks (crossed while key <= market_ticks).
-        for heap, bound in ((self._buys, -market_ticks), (self._sells, market_ticks)):
+        # Heap keys: buys hold -ticks (reached while -key >= ask, i.e. key <= -ask);
+        # sells hold ticks (reached while key <= bid).
+        for heap, bound in ((self._buys, -ask), (self._sells, bid)):
             while heap:
                 entry = heap[0]
                 if not self._live(entry):

@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from engine import kraken_errors as ke
-from engine.markets import Market
+from engine.exchange import replies as ke
+from engine.exchange.markets import ExchangeMarket as Market
+from engine.exchange.times import rfc3339
 
 __all__ = [
     "DEADLINE_MAX_AHEAD",
@@ -117,11 +118,6 @@ def parse_cl_ord_id(value: object) -> str:
     if len(value) <= _CL_ORD_ID_FREE_MAX and value.isascii() and value.isprintable():
         return value
     raise invalid("cl_ord_id")
-
-
-def rfc3339(unix: float) -> str:
-    """UNIX seconds as RFC 3339 UTC, whole seconds: ``2024-01-01T00:00:00Z``."""
-    return datetime.fromtimestamp(math.floor(unix), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_deadline(value: object, wall: float) -> float:

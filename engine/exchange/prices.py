@@ -23,7 +23,7 @@ from pathlib import Path
 
 import attrs
 
-from engine.clock import DEFAULT_EPOCH
+from engine.exchange.times import DEFAULT_EPOCH
 
 __all__ = [
     "DEFAULT_VOLATILITY",

@@ -1,16 +1,12 @@
 """Backtests: one strategy against the simulated exchange, on the virtual clock.
 
-:func:`run_backtest` builds, for a :class:`BacktestConfig`:
-
-* a :class:`~engine.exchange.SimulatedKraken` for the tier and pairs, with decay released in
-  ``decay_step``-second ticks at a phase drawn from the seed (Kraken: "every couple of
-  seconds"), seeded random-walk prices, and a :class:`~engine.exchange.SimulatedVenue` with a
-  one-way network delay of ``latency + U(0, jitter)`` seconds;
-* an :class:`~engine.core.engine.Engine` whose rate model matches the exchange:
-  ``LimiterSettings.matching(decay_step, jitter)``;
-* the strategy, behind a :class:`~strategies.host.StrategyHost`: the exchange's price ticks
-  go to ``on_tick``, its fills to ``engine.order_closed`` and ``on_fill``, its other closes
-  to the strategy's bookkeeping.
+:func:`run_backtest` builds, for a :class:`BacktestConfig`, the simulated world of
+:func:`engine.run.simulated.simulated_world` (the exchange with decay released in
+``decay_step``-second ticks at a seeded phase and seeded prices; a venue with a one-way
+delay of ``latency + U(0, jitter)`` seconds), an :class:`~engine.core.engine.Engine` whose
+rate model matches it (``LimiterSettings.matching(decay_step, jitter)``), and the strategy
+in a :class:`~engine.run.loop.RunLoop`: prices to ``on_tick``, fills to
+``engine.order_closed`` and ``on_fill``, other closes to the strategy's bookkeeping.
 
 The run lasts ``duration`` simulated seconds; then the strategy's ``stop`` runs (it
 cancels its orders) and the engine drains -- every intent reaches a terminal outcome --
@@ -22,9 +18,6 @@ queue depths for :mod:`engine.run.report`.  Same config, same seed: same summary
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import math
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -32,27 +25,31 @@ from typing import Any
 
 import attrs
 
-from engine import kraken_errors as ke
 from engine.clock import VirtualClock
 from engine.core.engine import Engine, EngineSettings
-from engine.core.metrics import Decision
-from engine.exchange import (
-    CancelReason,
-    Event,
-    OrderCancelled,
-    OrderFilled,
-    PriceTick,
-    SimulatedKraken,
-    drive_market,
-)
+from engine.exchange import SimulatedKraken
 from engine.markets import DEFAULT_MARKETS, Markets, UnknownPair
-from engine.outcomes import Handle, Outcome
-from engine.run.summary import OutcomeTally, Summary, jsonable, percentile
+from engine.numbers import BadNumber, real, whole
+from engine.run.loop import RunLoop
+from engine.run.margins import (
+    check_decay_step,
+    largest_decay_step,
+    largest_jitter,
+    margin_problem,
+)
+from engine.run.sampling import Sample, Sampler
+from engine.run.simulated import (
+    DEFAULT_DECAY_STEP,
+    DEFAULT_JITTER,
+    DEFAULT_LATENCY,
+    play,
+    simulated_world,
+)
+from engine.run.summary import OutcomeTally, Summary, params_of, rate_limit_errors
 from engine.venues.simulated import SimulatedVenue
 from limiters import LimiterSettings, Tier, tier_limits
 from strategies.context import StrategyContext
-from strategies.host import StrategyFailed, StrategyHost
-from strategies.params import describe_params, parse_params
+from strategies.params import parse_params
 from strategies.registry import Registry, discover
 
 __all__ = [
@@ -75,11 +72,6 @@ __all__ = [
 DEFAULT_STRATEGY = "market-maker"
 DEFAULT_PAIRS: tuple[str, ...] = ("XBT/USD", "ETH/USD")
 DEFAULT_DURATION = 3600.0
-#: The simulated exchange releases decay every 2 s (Kraken: "every couple of seconds").
-DEFAULT_DECAY_STEP = 2.0
-#: One-way network delay: 50 ms plus up to 20 ms of jitter.
-DEFAULT_LATENCY = 0.05
-DEFAULT_JITTER = 0.02
 #: Longest run accepted: 30 days of simulated time (s).  Longer runs are refused up front:
 #: they would take hours of wall time and their samples would be hours apart.
 MAX_DURATION = 30 * 86_400.0
@@ -110,10 +102,11 @@ def _pairs(value: Iterable[str] | str) -> tuple[str, ...]:
 class BacktestConfig:
     """What to run.  Times in seconds; ``settings`` are the strategy's ``key=value`` texts.
 
-    ``duration`` is ``0 < duration <= MAX_DURATION`` (30 days).  ``record`` keeps every
-    request and a time series for :mod:`engine.run.report`; ``log_decisions`` makes the engine
-    emit a structlog ``debug`` event ``decision`` per scheduling decision (what ``-vv``
-    turns on).
+    ``duration`` is ``0 < duration <= MAX_DURATION`` (30 days); ``decay_step`` and
+    ``jitter`` must leave the engine's margins room on the tier
+    (:mod:`engine.run.margins`).  ``record`` keeps every request and a time series for
+    :mod:`engine.run.report`; ``log_decisions`` makes the engine emit a structlog ``debug``
+    event ``decision`` per scheduling decision (what ``-vv`` turns on).
     """
 
     strategy: str = DEFAULT_STRATEGY
@@ -131,22 +124,22 @@ class BacktestConfig:
     markets: Markets = DEFAULT_MARKETS
 
     def __attrs_post_init__(self) -> None:
-        for name in ("duration", "decay_step", "latency", "jitter", "drain_timeout"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                raise BacktestError(f"{name} must be a finite number of seconds, got {v!r}")
-            if v < 0 or (name == "duration" and v <= 0):
-                raise BacktestError(
-                    f"{name} must be {'> 0' if name == 'duration' else '>= 0'} seconds, "
-                    f"got {v!r}"
-                )
+        try:
+            real(self.duration, "duration", unit="seconds", gt=0)
+            for name in ("decay_step", "latency", "jitter", "drain_timeout"):
+                real(getattr(self, name), name, unit="seconds", ge=0)
+            whole(self.seed, "seed")
+        except BadNumber as e:
+            raise BacktestError(str(e)) from None
+        step_problem = check_decay_step(self.decay_step)
+        if step_problem is not None:
+            raise BacktestError(step_problem)
         if self.duration > MAX_DURATION:
             raise BacktestError(
                 f"duration must be at most {MAX_DURATION:,.0f} seconds (30 days) of simulated "
                 f"time, got {self.duration!r}"
             )
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise BacktestError(f"seed must be an integer, got {self.seed!r}")
+        self._check_margins()
         if not self.pairs:
             raise BacktestError("pairs: give at least one pair, e.g. XBT/USD")
         try:
@@ -156,6 +149,24 @@ class BacktestConfig:
         if len(set(names)) != len(names):
             raise BacktestError(f"pairs: each pair once, got {', '.join(self.pairs)}")
         object.__setattr__(self, "pairs", names)  # frozen: set once, here
+
+    @property
+    def limits(self) -> LimiterSettings:
+        """The engine's margins: matching the simulated exchange's step and jitter."""
+        return LimiterSettings.matching(self.decay_step, self.jitter)
+
+    def _check_margins(self) -> None:
+        problem = margin_problem(self.tier, self.limits)
+        if problem is None:
+            return
+        step = largest_decay_step(self.tier, jitter=self.jitter)
+        if step is not None:
+            name, value, largest = "decay_step", self.decay_step, step
+        else:
+            name, value = "jitter", self.jitter
+            largest = largest_jitter(self.tier, decay_step=self.decay_step)
+        raise BacktestError(f"{name} {value:g} s is too large for the {self.tier.value} tier: "
+                            f"{problem}; the largest it allows is {largest:g} s")
 
 
 @attrs.frozen(slots=True)
@@ -167,17 +178,6 @@ class Progress:
     intents: int
     errors: int
     stopping: bool
-
-
-@attrs.frozen(slots=True)
-class Sample:
-    """Levels at ``time``: the exchange's trading counter per pair and API counter (units),
-    and the engine's queue depth per pair (intents)."""
-
-    time: float
-    trading: Mapping[str, float]
-    api: float
-    queued: Mapping[str, int]
 
 
 @attrs.frozen(slots=True)
@@ -199,12 +199,14 @@ class RequestRecord:
 
 @attrs.frozen(slots=True)
 class BacktestResult:
-    """A run's :class:`Summary`, and with ``record`` its requests and samples."""
+    """A run's :class:`Summary`, its fills per pair (``count``, ``volume`` as text: what the
+    exchange executed), and with ``record`` its requests and samples."""
 
     summary: Summary
     config: BacktestConfig
     trading_max: float
     api_max: float
+    fills: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     requests: tuple[RequestRecord, ...] = ()
     samples: tuple[Sample, ...] = ()
     waits: tuple[float, ...] = ()
@@ -229,13 +231,13 @@ def run_backtest(
     markets = config.markets.subset(config.pairs)
     clock = VirtualClock()
     wall0 = time.perf_counter()
-    run = _Run(config, markets, strategy_type, params, clock, progress)
+    run = _Backtest(config, markets, strategy_type, params, clock, progress)
     clock.run(run.main())
     return run.result(time.perf_counter() - wall0)
 
 
-class _Run:
-    """One backtest's moving parts (see :func:`run_backtest`)."""
+class _Backtest:
+    """What a backtest adds to the run loop: its engine, sampling and recording."""
 
     def __init__(
         self, config: BacktestConfig, markets: Markets, strategy_type: Any, params: Any,
@@ -247,190 +249,118 @@ class _Run:
         self.params = params
         self.clock = clock
         self.progress = progress
-        rng = random.Random(config.seed)
-        phase = rng.uniform(0.0, config.decay_step) if config.decay_step > 0 else 0.0
-        self.exchange = SimulatedKraken(
-            config.tier, decay_step=config.decay_step, decay_phase=phase, markets=markets,
-            seed=config.seed,
-        )
-        self.venue = SimulatedVenue(
-            self.exchange, clock, latency=config.latency, jitter=config.jitter,
-            seed=config.seed,
-        )
-        self.strategy_rng = random.Random(f"strategy:{config.seed}")
-        self.stats = OutcomeTally(config.record)
-        self.samples: list[Sample] = []
-        self.failure: StrategyFailed | None = None
-        self.stopping = False
-        self.engine: Engine | None = None
-        self.host: StrategyHost | None = None
-        self.ctx: StrategyContext[Any] | None = None
-        self.interval = max(1.0, config.duration / SAMPLES_PER_RUN)
-        self.trace: list[Decision] = []
-
-    # -- the run -------------------------------------------------------------------------
+        self.exchange: SimulatedKraken
+        self.venue: SimulatedVenue
+        self.exchange, self.venue = simulated_world(
+            config.tier, markets, seed=config.seed, clock=clock, decay_step=config.decay_step,
+            latency=config.latency, jitter=config.jitter)
+        self.tally = OutcomeTally(config.record)
+        self.sampler = Sampler(clock, max(1.0, config.duration / SAMPLES_PER_RUN), self._take,
+                               keep=True, on_sample=self._progress)
+        self.loop: RunLoop | None = None
+        self.trace: list[Any] = []
 
     async def main(self) -> None:
         cfg = self.config
         engine = Engine(
-            self.venue, tier=cfg.tier, clock=self.clock,
-            limits=LimiterSettings.matching(cfg.decay_step, cfg.jitter),
+            self.venue, tier=cfg.tier, clock=self.clock, limits=cfg.limits,
             settings=EngineSettings(trace=cfg.record, log_decisions=cfg.log_decisions),
             markets=self.markets,
         )
+        engine.start()
         self.engine = engine
-        async with engine:
-            ctx: StrategyContext[Any] = StrategyContext(
-                name=cfg.strategy, engine=engine, params=self.params, markets=self.markets,
-                rng=self.strategy_rng, end=cfg.duration,
-            )
-            finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-            def on_error(err: StrategyFailed) -> None:
-                self.failure = err
-                if not finished.done():
-                    finished.set_result(None)
-
-            self.ctx = ctx
-            try:
-                host = StrategyHost(self.strategy_type, ctx, engine, on_error=on_error,
-                                    on_outcome=self._on_outcome)
-            except StrategyFailed as e:
-                self.failure = e
-                return
-            self.host = host
-            self.exchange.subscribe(self._on_event)
-            driver = drive_market(self.exchange, self.clock)  # prices at t=0 reach the host
-            host.start()
-            self._sample()
-
-            def times_up() -> None:
-                if not finished.done():
-                    finished.set_result(None)
-
-            end = self.clock.call_at(cfg.duration, times_up)
-            await finished
-            end.cancel()
-            self.stopping = True
-            host.stop()
-            with contextlib.suppress(TimeoutError):  # what is left, aclose fails
-                await asyncio.wait_for(engine.drain(), cfg.drain_timeout)
-            driver.stop()
-            self._sample(final=True)
-            self.trace = engine.trace
-        for _ in range(3):  # let the handles' done-callbacks run
-            await asyncio.sleep(0)
-
-    def _on_outcome(self, handle: Handle, outcome: Outcome) -> None:
-        self.stats.add(outcome, handle.id)
-
-    def _on_event(self, event: Event) -> None:
-        host = self.host
-        if host is None:
+        run = self.loop = RunLoop(self.clock, [engine], tally=self.tally)
+        ctx: StrategyContext[Any] = StrategyContext(
+            name=cfg.strategy, engine=engine, params=self.params, markets=self.markets,
+            rng=random.Random(f"strategy:{cfg.seed}"), end=cfg.duration,
+        )
+        if run.add(self.strategy_type, ctx, engine) is None:
+            await engine.aclose()
             return
-        if type(event) is PriceTick:
-            host.tick(event.pair, event.price, event.time)
-        elif type(event) is OrderFilled:
-            host.fill(event.txid, event.cl_ord_id, event.pair, event.side, event.price,
-                      event.volume, event.time, maker=event.maker)
-        elif type(event) is OrderCancelled:
-            if event.reason is CancelReason.REPLACED:
-                return  # an EditOrder: the order lives on under a new txid
-            knows = event.reason in (CancelReason.REQUESTED, CancelReason.CANCEL_ALL,
-                                     CancelReason.IOC)
-            host.closed(event.txid, event.cl_ord_id, event.pair, event.reason.value,
-                        event.time, engine_knows=knows)
 
-    def _sample(self, final: bool = False) -> None:
-        engine = self.engine
-        assert engine is not None
-        now = self.clock.now()
+        def drained() -> None:
+            self.sampler.stop()
+            self.trace = engine.trace
+
+        await play(run, self.exchange, until=cfg.duration, drain_timeout=cfg.drain_timeout,
+                   started=self.sampler.start, stopping=self.sampler.pause, drained=drained)
+
+    def _take(self, now: float) -> Sample:
         ex = self.exchange
-        queues = engine.metrics().queue_depths
-        self.samples.append(Sample(
+        queues = self.engine.metrics().queue_depths
+        return Sample(
             now,
             {m.name: ex.trading_level(m.name, now) for m in self.markets},
             ex.api_level("sim", now),
             {m.name: queues.get(m.name, 0) for m in self.markets},
-        ))
-        if self.progress is not None:
-            self.progress(Progress(
-                now, self.config.duration, self.ctx.submitted if self.ctx else 0,
-                sum(n for e, n in ex.stats.errors.items() if ke.is_rate_limit_error(e)),
-                self.stopping,
-            ))
-        if not final:
-            self.clock.call_at(now + self.interval, self._sample_if_running)
+        )
 
-    def _sample_if_running(self) -> None:
-        if not self.stopping:
-            self._sample()
+    def _progress(self, sample: Sample) -> None:
+        if self.progress is not None:
+            run = self.loop
+            self.progress(Progress(
+                sample.time, self.config.duration, run.submitted if run else 0,
+                rate_limit_errors(self.exchange.stats.errors),
+                run.stopping if run else False,
+            ))
 
     # -- the result ----------------------------------------------------------------------
 
     def result(self, wall: float) -> BacktestResult:
         cfg = self.config
         ex = self.exchange
-        ctx = self.ctx
-        submitted = ctx.submitted if ctx is not None else 0
+        run = self.loop
         limits = tier_limits(cfg.tier)
-        st = self.stats
-        waits = sorted(st.waits)
-        errors = dict(sorted(ex.stats.errors.items()))
         util = ex.budget_utilization()
         budget = {"overall": util.pop("overall", 0.0)}
         for m in self.markets:
             budget[m.name] = util.get(m.name, 0.0)
         peaks = ex.peak_levels()
-        counters: dict[str, dict[str, float]] = {}
-        n = max(1, len(self.samples))
-        for m in self.markets:
-            counters[m.name] = {
-                "max": limits.trading_max,
-                "peak": peaks["trading"].get(m.name, 0.0),
-                "mean": sum(s.trading[m.name] for s in self.samples) / n,
-            }
-        counters["api"] = {
-            "max": limits.api_max,
-            "peak": peaks["api"].get("sim", 0.0),
-            "mean": sum(s.api for s in self.samples) / n,
+        sampler = self.sampler
+        counters: dict[str, dict[str, float]] = {
+            m.name: {"max": limits.trading_max, "peak": peaks["trading"].get(m.name, 0.0),
+                     "mean": sampler.mean(m.name)}
+            for m in self.markets
         }
-        failure = None if self.failure is None else str(self.failure)
+        counters["api"] = {"max": limits.api_max, "peak": peaks["api"].get("sim", 0.0),
+                           "mean": sampler.mean("api")}
+        failure = run.failure if run is not None else None
+        submitted = run.submitted if run is not None else 0
+        tally = self.tally
+        errors = dict(sorted(ex.stats.errors.items()))
         summary = Summary(
             strategy=cfg.strategy,
             tier=cfg.tier.value,
             pairs=cfg.pairs,
             seed=cfg.seed,
             duration=cfg.duration,
-            params={p.name: jsonable(getattr(self.params, p.name))
-                    for p in describe_params(type(self.params))},
+            params=params_of(self.params),
             intents=submitted,
-            sent=st.sent,
-            outcomes=dict(sorted(st.outcomes.items())),
-            unresolved=submitted - st.resolved,
+            sent=tally.sent,
+            outcomes=tally.outcomes,
+            unresolved=submitted - tally.resolved,
             requests=dict(sorted(ex.stats.requests.items())),
             errors=errors,
-            rate_limit_errors=sum(n for e, n in errors.items() if ke.is_rate_limit_error(e)),
+            rate_limit_errors=rate_limit_errors(errors),
             budget_utilization=budget,
             counters=counters,
-            queue_wait={
-                "p50": percentile(waits, 50), "p99": percentile(waits, 99),
-                "max": waits[-1] if waits else None,
-            },
-            strategy_report=ctx.reported if ctx is not None else {},
+            queue_wait=tally.queue_wait(),
+            strategy_report=run.reported() if run is not None else {},
             simulated_seconds=self.clock.now(),
             wall_seconds=wall,
-            failure=failure,
+            failure=None if failure is None else str(failure),
         )
+        record = cfg.record
         return BacktestResult(
             summary=summary, config=cfg, trading_max=limits.trading_max,
-            api_max=limits.api_max, requests=self._requests() if cfg.record else (),
-            samples=tuple(self.samples) if cfg.record else (),
-            waits=tuple(waits) if cfg.record else (),
+            api_max=limits.api_max, fills=run.fills() if run is not None else {},
+            requests=self._requests() if record else (),
+            samples=tuple(sampler.series or ()) if record else (),
+            waits=tuple(sorted(tally.waits)) if record else (),
         )
 
     def _requests(self) -> tuple[RequestRecord, ...]:
-        by_hid = self.stats.by_hid or {}
+        by_hid = self.tally.by_hid or {}
         out = []
         for d in self.trace:
             if d.action != "send":

@@ -43,7 +43,7 @@ import attrs
 
 from engine.run.backtest import BacktestResult
 
-__all__ = ["CHARTS", "REQUEST_COLUMNS", "ReportFiles", "write_report"]
+__all__ = ["CHARTS", "INSTALL_HINT", "REQUEST_COLUMNS", "ReportFiles", "write_report"]
 
 #: The columns of ``requests.csv`` (the ``engine_`` ones are the engine's estimates).
 REQUEST_COLUMNS = ("time", "pair", "action", "engine_cost", "engine_level_before",
@@ -52,7 +52,7 @@ REQUEST_COLUMNS = ("time", "pair", "action", "engine_cost", "engine_level_before
 #: The chart files, in the order they are written.
 CHARTS = ("trading_counter.png", "api_counter.png", "queue_depth.png", "queue_wait.png")
 
-_INSTALL_HINT = (
+INSTALL_HINT = (
     "charts skipped: matplotlib is not installed; install the report extra with "
     "pip install 'orderpace[report]' (or pip install matplotlib)"
 )
@@ -80,7 +80,7 @@ def write_report(result: BacktestResult, directory: str | os.PathLike[str]) -> R
     try:
         matplotlib: Any = importlib.import_module("matplotlib")
     except ImportError:
-        return ReportFiles(out, tuple(files), _INSTALL_HINT)
+        return ReportFiles(out, tuple(files), INSTALL_HINT)
     matplotlib.use("Agg")  # files only, never a window
     files.extend(_write_charts(result, out))
     return ReportFiles(out, tuple(files))

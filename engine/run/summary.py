@@ -1,6 +1,9 @@
-"""The summary of a backtest: one JSON-ready object, and the table a person reads.
+"""The summary of a run (backtest or live): one JSON-ready object, and the table a person
+reads; the :class:`OutcomeTally` every run keeps, and the helpers every run uses to fill it
+(:func:`rate_limit_errors`, :func:`params_of`, :func:`percentile`).
 
-Figures and their sources:
+Figures and their sources (a backtest's; a live run reads the same keys from what its
+client saw, see :mod:`engine.run.live`):
 
 * ``intents``: intents the strategy submitted; ``sent``: those that reached the wire at
   least once; ``outcomes``: terminal status -> count, always all five statuses in this
@@ -30,21 +33,41 @@ from typing import Any
 
 import attrs
 
+from engine import kraken_errors as ke
+from engine.intents import AddOrder, AddOrderBatch, AmendOrder, CancelOrder, EditOrder
 from engine.outcomes import Handle, Outcome, Status
+from strategies.params import describe_params
 
-__all__ = ["OutcomeTally", "Summary", "all_outcomes", "jsonable", "percentile"]
+__all__ = [
+    "OutcomeTally",
+    "Summary",
+    "all_outcomes",
+    "jsonable",
+    "params_of",
+    "percentile",
+    "rate_limit_errors",
+]
+
+
+#: Intents that are order transactions (on the trading counter); the rest are queries,
+#: batch cancels and the dead-man switch.
+_ORDER_TX = (AddOrder, AddOrderBatch, AmendOrder, EditOrder, CancelOrder)
 
 
 class OutcomeTally:
-    """Running tallies over a run's outcomes: counts by status, how many were sent, and the
-    queue wait of each sent one (seconds).  ``by_hid`` keeps every outcome when asked."""
+    """Running tallies over a run's outcomes: counts by status, how many were sent, the
+    queue wait of each sent one (seconds), and of the accepted ones how many orders were
+    placed (an AddOrderBatch counts its orders), order transactions (adds, amends, edits,
+    cancels) and other requests (``queries``).  ``by_hid`` keeps every outcome when asked."""
 
-    __slots__ = ("by_hid", "outcomes", "resolved", "sent", "waits")
+    __slots__ = ("by_hid", "orders", "outcomes", "queries", "resolved", "sent",
+                 "transactions", "waits")
 
     def __init__(self, keep: bool = False) -> None:
         self.outcomes: Counter[str] = Counter()
         self.sent = 0
         self.resolved = 0
+        self.orders = self.transactions = self.queries = 0
         self.waits: list[float] = []
         self.by_hid: dict[int, Outcome] | None = {} if keep else None
 
@@ -56,10 +79,38 @@ class OutcomeTally:
             self.waits.append(outcome.sent_at - outcome.queued_at)
         if self.by_hid is not None:
             self.by_hid[hid] = outcome
+        if outcome.status is not Status.ACCEPTED:
+            return
+        intent = outcome.intent
+        if isinstance(intent, AddOrder):
+            self.orders += 1
+        elif isinstance(intent, AddOrderBatch):
+            self.orders += len(intent.orders)
+        if isinstance(intent, _ORDER_TX):
+            self.transactions += 1
+        else:
+            self.queries += 1
 
     def observe(self, handle: Handle, outcome: Outcome) -> None:
         """:meth:`add`, as a strategy host's outcome observer."""
         self.add(outcome, handle.id)
+
+    def queue_wait(self) -> dict[str, float | None]:
+        """p50, p99 and max of the queue waits (seconds; None when nothing was sent)."""
+        waits = sorted(self.waits)
+        return {"p50": percentile(waits, 50), "p99": percentile(waits, 99),
+                "max": waits[-1] if waits else None}
+
+
+def rate_limit_errors(errors: Mapping[str, int]) -> int:
+    """How many of ``errors`` (error string -> count) are rate-limit errors
+    (:func:`engine.kraken_errors.is_rate_limit_error`: Throttled included)."""
+    return sum(n for e, n in errors.items() if ke.is_rate_limit_error(e))
+
+
+def params_of(params: Any) -> dict[str, Any]:
+    """A strategy's parameters object as JSON-ready ``name -> value``, in declared order."""
+    return {p.name: jsonable(getattr(params, p.name)) for p in describe_params(type(params))}
 
 
 def jsonable(value: Any) -> Any:

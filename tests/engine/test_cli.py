@@ -14,6 +14,7 @@ import pytest
 import structlog
 
 from engine.cli import command as cli
+from engine.cli.backtest import ProgressBar
 from engine.run.backtest import Progress
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,7 +96,7 @@ def test_bad_backtest_arguments(capsys: pytest.CaptureFixture[str], argv: list[s
     [
         (["--duration", "-5"], "expected a number of seconds > 0"),
         (["--duration", "soon"], "expected a number of seconds"),
-        (["--tier", "gold"], "invalid choice: 'gold'"),
+        (["--tier", "gold"], "expected a tier (starter, intermediate, pro), got 'gold'"),
         (["--seed", "x"], "expected an integer seed"),
         (["--set", "novalue"], "expected key=value"),
         (["--bogus"], "unrecognized arguments: --bogus"),
@@ -200,7 +201,7 @@ def test_report_without_matplotlib(capsys: pytest.CaptureFixture[str], tmp_path:
 
 def test_progress_bar_draws_and_clears() -> None:
     stream = io.StringIO()
-    bar = cli._ProgressBar(stream, every=0.0)
+    bar = ProgressBar(stream, every=0.0)
     bar(Progress(1800.0, 3600.0, 1234, 0, False))
     bar(Progress(3600.0, 3600.0, 2000, 0, True))
     bar.close()

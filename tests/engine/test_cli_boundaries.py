@@ -154,6 +154,15 @@ def test_bench_out_into_an_existing_file_is_refused(
     assert "orderpace bench: error: argument --out: " in err and "not a directory" in err
 
 
+@pytest.mark.parametrize("jobs", ["100000000", "257", "0"])
+def test_bench_jobs_out_of_range_is_refused_before_the_suite(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, no_suite: None, jobs: str,
+) -> None:
+    """``--jobs 100000000`` used to start the suite with that many worker processes."""
+    err = usage_error(capsys, "bench", "--quick", "--jobs", jobs, "--out", str(tmp_path))
+    assert "argument --jobs: expected a number of processes >= 1 and <= 256" in err
+
+
 def test_bench_default_directory_is_under_the_current_one(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     no_suite: None,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from engine.cli import types as cli_types
+from limiters import Tier
 
 
 @pytest.mark.parametrize(
@@ -24,6 +25,10 @@ from engine.cli import types as cli_types
         (cli_types.port, "65535", 65535),
         (cli_types.positive_int, "1", 1),
         (cli_types.positive_int, "15", 15),
+        (cli_types.jobs, "1", 1),
+        (cli_types.jobs, "256", 256),
+        (cli_types.tier, "Pro", Tier.PRO),
+        (cli_types.tier, " starter ", Tier.STARTER),
     ],
 )
 def test_converts(convert: Callable[[str], Any], text: str, expected: object) -> None:
@@ -47,6 +52,9 @@ def test_converts(convert: Callable[[str], Any], text: str, expected: object) ->
         (cli_types.positive_int, "0", "integer >= 1"),
         (cli_types.positive_int, "1.5", "integer >= 1"),
         (cli_types.output_directory, " ", "expected a directory"),
+        (cli_types.jobs, "0", r"processes >= 1 and <= 256"),
+        (cli_types.jobs, "100000000", r"processes >= 1 and <= 256"),
+        (cli_types.tier, "gold", r"expected a tier \(starter, intermediate, pro\)"),
     ],
 )
 def test_refuses(convert: Callable[[str], Any], text: str, message: str) -> None:

@@ -301,6 +301,18 @@ def test_try_charge_never_exceeds_capacity(
             assert result.wait == spec.time_until_fits(state, cost, now)
 
 
+def test_time_until_fits_at_a_large_time_with_a_fine_step() -> None:
+    """Found by hypothesis: at t = 65536 s a 10 ms step edge rounds differently from the
+    given state's anchor and from the state advanced to ``now``; the wait must fit both."""
+    spec = CounterSpec(maximum=1.0, decay=50.0, step=0.01)
+    state = CounterState(level=1.5, time=65536.0, anchor=65536.0)
+    now = 65536.0 + 0.015625
+    wait = spec.time_until_fits(state, 0.5, now)
+    assert spec.fits(state, 0.5, now + wait)
+    assert spec.try_charge(state, 0.5, now + wait).charged
+    assert not spec.fits(state, 0.5, now + wait - 0.001)
+
+
 @given(data=st.data(), spec=specs())
 def test_time_until_fits_is_exact(data: st.DataObject, spec: CounterSpec) -> None:
     state = data.draw(histories(spec))

@@ -3,7 +3,8 @@
 At start, one OpenOrders checks the key before the strategy runs: a wrong key or secret is
 a :class:`LiveError` naming ``EAPI:Invalid key`` / ``EAPI:Invalid signature``, and no
 AddOrder reaches the server.  Mid-run (the server stops accepting the secret), the run ends
-at the first refusal, with the summary's ``failure`` naming the error.
+at the first refusal, with the summary's ``failure`` naming the error.  A key that already
+took larger nonces than ours (``EAPI:Invalid nonce`` at the check) fails at start too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from engine import kraken_errors as ke
 from engine.exchange.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
 from engine.run.live import LiveConfig, LiveError, run_live
 from engine.venues.kraken_rest.credentials import Credentials
+from engine.venues.kraken_rest.nonce import WallClockNonces
+from engine.venues.kraken_rest.rest import KrakenRestVenue
 
 Start = Callable[..., Awaitable[ExchangeServer]]
 WRONG_SECRET = base64.b64encode(b"not the demo secret, a canary: never print me").decode()
@@ -89,3 +92,28 @@ async def test_a_key_refused_during_the_exit_cancels_does_not_stall_the_shutdown
     assert s.failure is not None and ke.INVALID_SIGNATURE in s.failure
     assert result.details["open_orders_left"] > 0 and s.unresolved == 0
     assert s.wall_seconds < 10.0
+
+
+async def test_a_key_whose_nonces_are_ahead_fails_at_start_explaining_units(
+    start_server: Start,
+) -> None:
+    """Another client used the key with microsecond nonces: our millisecond ones are below
+    the key's last nonce for good.  The start-up check fails at once with a message about
+    nonce units and the key's nonce window, before any order (issue 10, item 7)."""
+    server = await start_server()
+    other = KrakenRestVenue(Credentials(DEMO_KEY, DEMO_SECRET), base_url=server.url,
+                            nonces=WallClockNonces(per_second=1_000_000))
+    try:
+        reply = await other.request("Balance", {})
+    finally:
+        await other.aclose()
+    assert reply["error"] == []  # the key now holds a microsecond nonce
+    with pytest.raises(LiveError) as info:
+        await run_live(config(server, duration=30.0), Credentials(DEMO_KEY, DEMO_SECRET))
+    message = str(info.value)
+    assert ke.INVALID_NONCE in message and "larger nonce" in message
+    assert "milliseconds" in message and "microseconds" in message
+    assert "nonce window" in message and "\n" not in message
+    assert DEMO_SECRET not in message
+    assert "AddOrder" not in server.stats.requests  # nothing was attempted
+    assert server.stats.requests.get("OpenOrders", 0) == 1  # the one check, then stop

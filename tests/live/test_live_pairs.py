@@ -18,7 +18,8 @@ import pytest
 from engine.cli import command as cli
 from engine.exchange.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
 from engine.markets import DEFAULT_MARKETS, Market, Markets
-from engine.run.live import LiveConfig, LiveError, _load_markets, run_live
+from engine.run.live import LiveConfig, LiveError, run_live
+from engine.run.live_start import load_markets
 from engine.venues.base import Reply
 from engine.venues.kraken_rest.credentials import Credentials
 
@@ -97,7 +98,7 @@ def test_a_malformed_pair_name_is_a_clear_live_error(name: str) -> None:
 
 async def test_markets_are_built_from_a_kraken_shaped_asset_pairs_reply() -> None:
     venue = FakeVenue({"XXBTZEUR": KRAKEN_XBT_EUR})
-    markets = await _load_markets(venue, ("XBT/EUR",))
+    markets = await load_markets(venue, ("XBT/EUR",))
     assert venue.asked == [{}]  # every pair, matched on its wsname
     m = markets.get("XBT/EUR")
     assert markets.names == ("XBT/EUR",)
@@ -109,20 +110,20 @@ async def test_markets_are_built_from_a_kraken_shaped_asset_pairs_reply() -> Non
 async def test_a_pair_missing_from_the_reply_is_named() -> None:
     venue = FakeVenue({"XXBTZEUR": KRAKEN_XBT_EUR})
     with pytest.raises(LiveError, match=r"does not list DOGE/USD \(pairs are named as in"):
-        await _load_markets(venue, ("XBT/EUR", "DOGE/USD"))
+        await load_markets(venue, ("XBT/EUR", "DOGE/USD"))
 
 
 async def test_an_error_reply_is_a_live_error_naming_it() -> None:
     venue = FakeVenue(error=("EGeneral:Internal error",))
     with pytest.raises(LiveError, match=r"AssetPairs failed: EGeneral:Internal error$"):
-        await _load_markets(venue, ("XBT/EUR",))
+        await load_markets(venue, ("XBT/EUR",))
 
 
 @pytest.mark.parametrize("result", [{"XXBTZEUR": "online"}, {"XXBTZEUR": {"altname": "X"}},
                                     {"XXBTZEUR": {**KRAKEN_XBT_EUR, "tick_size": "-1"}}])
 async def test_an_unusable_reply_is_a_live_error(result: Mapping[str, Any]) -> None:
     with pytest.raises(LiveError, match="AssetPairs reply not understood"):
-        await _load_markets(FakeVenue(result), ("XBT/EUR",))
+        await load_markets(FakeVenue(result), ("XBT/EUR",))
 
 
 def _recording(requests: list[httpx.Request]) -> httpx.AsyncBaseTransport:

@@ -158,3 +158,29 @@ def test_limiter_settings() -> None:
 def test_config_is_validated(kwargs: dict[str, Any]) -> None:
     with pytest.raises(LiveError):
         LiveConfig(**kwargs)
+
+
+class BrokenAtBirth(Strategy[Any]):
+    name = "broken"
+    description = "its constructor raises"
+
+    def __init__(self, ctx: Any) -> None:
+        raise ValueError("no")
+
+
+class OnlyBroken:
+    def load(self, name: str) -> type[Strategy[Any]]:
+        return BrokenAtBirth
+
+
+async def test_a_strategy_whose_constructor_raises_ends_the_run_with_its_failure(
+    start_server: Start,
+) -> None:
+    """It used to escape ``run_live`` as a ``StrategyFailed`` traceback; now, as in a
+    backtest, the run ends and the summary's ``failure`` names it (exit code 1)."""
+    server = await start_server()
+    result = await run_live(config(server, strategy="broken", duration=5.0), CREDS,
+                            registry=OnlyBroken())  # type: ignore[arg-type]
+    s = result.summary
+    assert s.failure is not None and "failed in __init__: ValueError: no" in s.failure
+    assert "AddOrder" not in server.stats.requests and s.intents == 0

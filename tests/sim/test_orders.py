@@ -81,7 +81,9 @@ def test_market_order_with_post_flag_is_invalid() -> None:
 
 @pytest.mark.parametrize(
     ("side", "price", "rests"),
-    [("buy", "60000.0", False), ("buy", "59999.9", True),
+    # flat XBT/USD at 60000.0 quotes bid 60000.0 / ask 60000.1 (a one-tick spread): a
+    # post-only buy at the quoted bid rests; at the ask it would take, and is refused
+    [("buy", "60000.1", False), ("buy", "60000.0", True), ("buy", "59999.9", True),
      ("sell", "60000.0", False), ("sell", "60000.1", True)],
 )
 def test_post_only_that_would_cross_is_refused(side: str, price: str, rests: bool) -> None:
@@ -158,7 +160,7 @@ def test_insufficient_funds_counts_what_open_orders_hold() -> None:
     assert err(add(x, 0.0, side="sell", price="70000.0", volume="0.0001")) == (
         ke.INSUFFICIENT_FUNDS
     )
-    assert ok(call(x, "Balance", 0.0)) == {"ZUSD": "1000.0000000000", "XXBT": "0.0200000000"}
+    assert ok(call(x, "Balance", 0.0)) == {"ZUSD": "1000.0000", "XXBT": "0.0200000000"}
 
 
 def test_unknown_orders() -> None:
@@ -208,7 +210,7 @@ def test_resting_orders_fill_when_the_price_crosses_them() -> None:
     assert Decimal(bal["ZUSD"]) == Decimal("1000000000") - 595 + 605
 
 
-def test_market_and_marketable_orders_fill_at_once_at_the_market_price() -> None:
+def test_market_and_marketable_orders_fill_at_once_at_the_quote() -> None:
     x = make()
     events: list[object] = []
     x.subscribe(events.append)
@@ -216,7 +218,7 @@ def test_market_and_marketable_orders_fill_at_once_at_the_market_price() -> None
     lim = txid(add(x, 1.0, price="65000.0", volume="0.5"))  # buy limit above the market
     assert x.open_orders() == {}
     assert [(e.txid, e.price, e.maker) for e in events if isinstance(e, OrderFilled)] == [
-        (m, Decimal("60000.0"), False), (lim, Decimal("60000.0"), False)]
+        (m, Decimal("60000.0"), False), (lim, Decimal("60000.1"), False)]  # bid, ask
 
 
 def test_ioc_and_gtd() -> None:
@@ -244,7 +246,7 @@ def test_amend_across_the_market_fills_and_post_only_amend_is_refused() -> None:
     assert x.open_orders()[t]["descr"]["price"] == "50000.0"
     ok(call(x, "AmendOrder", 2.0, txid=t, limit_price="61000.0"))
     assert x.open_orders() == {}
-    assert ok(call(x, "QueryOrders", 3.0, txid=t))[t]["price"] == "60000.0"
+    assert ok(call(x, "QueryOrders", 3.0, txid=t))[t]["price"] == "60000.1"  # the ask
 
 
 def test_queries_and_their_shapes() -> None:

@@ -73,7 +73,7 @@ def test_edit_replaces_the_txid_and_restarts_the_age() -> None:
     r = ok(call(x, "EditOrder", 100.0, txid=t, pair="XBTUSD", volume="0.03"))
     assert r["originaltxid"] == t and r["txid"] != t and r["orders_cancelled"] == 1
     assert list(x.open_orders()) == [r["txid"]]
-    assert x.open_orders()[r["txid"]]["userref"] == 7
+    assert x.open_orders()[r["txid"]]["userref"] == 0  # Kraken: the old userref is not kept
     ok(call(x, "CancelOrder", 103.0, txid=r["txid"]))  # age 3 s since the edit: 8
     assert charged(x) == 1 + 1 + 8  # the edit at age 100 s: 1 + 1
 

@@ -34,7 +34,7 @@ def test_the_audited_case_names_decay_step() -> None:
     with pytest.raises(InvalidSimSetting) as e:
         SimulatedKraken(decay_step=float("nan"))
     assert str(e.value) == ("SimulatedKraken: decay_step must be a finite number >= 0 "
-                            "(seconds), got nan")
+                            "and <= 86400 (seconds), got nan")
 
 
 def test_price_interval_must_be_positive() -> None:
@@ -64,11 +64,11 @@ def test_good_settings_are_kept() -> None:
 
 
 @pytest.mark.parametrize("name", ["latency", "jitter"])
-@pytest.mark.parametrize("value", [math.nan, math.inf, -0.01])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -0.01, 1e308, 86_400.5])
 def test_venue_refuses_bad_delays(name: str, value: float) -> None:
     kwargs: dict[str, Any] = {name: value}
     with pytest.raises(InvalidSimSetting, match=rf"^SimulatedVenue: {name} must be a finite "
-                                                r"number >= 0 \(seconds\)"):
+                                                r"number >= 0 and <= 86400 \(seconds\)"):
         SimulatedVenue(SimulatedKraken(), VirtualClock(), **kwargs)
 
 

@@ -4,7 +4,8 @@ Without configuration it accepts one documented demo pair, :data:`DEMO_KEY` and
 :data:`DEMO_SECRET`: they unlock nothing but this local simulator, so printing them is
 fine (``orderpace simulate-exchange`` prints them at start, so a client can be pointed at
 it).  Other pairs come from ``--key``/``--secret`` or the environment variables
-:data:`KEY_VAR` and :data:`SECRET_VAR`; those secrets are never printed or logged.
+:data:`KEY_VAR` and :data:`SECRET_VAR`; those secrets are never printed or logged, and a
+bad one raises :class:`InvalidServerKey` without showing it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,17 @@ import base64
 import os
 from collections.abc import Mapping
 
-from engine.venues.kraken_rest.credentials import Credentials, CredentialsError
+from engine.exchange.server.signing import secret_is_valid
 
-__all__ = ["DEMO_KEY", "DEMO_SECRET", "KEY_VAR", "SECRET_VAR", "ServerKeys", "server_keys"]
+__all__ = [
+    "DEMO_KEY",
+    "DEMO_SECRET",
+    "KEY_VAR",
+    "SECRET_VAR",
+    "InvalidServerKey",
+    "ServerKeys",
+    "server_keys",
+]
 
 #: The demo API key (public: it only works against this local simulator).
 DEMO_KEY = "orderpace-demo-key"
@@ -26,6 +35,10 @@ DEMO_SECRET = base64.b64encode(
 
 KEY_VAR = "ORDERPACE_SIM_API_KEY"
 SECRET_VAR = "ORDERPACE_SIM_API_SECRET"
+
+
+class InvalidServerKey(ValueError):
+    """A key pair the server cannot accept (the message never shows the secret)."""
 
 
 class ServerKeys:
@@ -42,13 +55,20 @@ class ServerKeys:
         return f"ServerKeys({shown}, demo={self.demo})"
 
 
+def _check(key: str, secret: str) -> None:
+    if not key or not key.isprintable() or any(c.isspace() for c in key):
+        raise InvalidServerKey("API key is empty or contains whitespace or control characters")
+    if not secret_is_valid(secret):
+        raise InvalidServerKey("API secret is not valid base64")
+
+
 def server_keys(
     key: str | None = None, secret: str | None = None, environ: Mapping[str, str] | None = None
 ) -> ServerKeys:
     """The keys to accept: ``key``/``secret`` if given, else the environment, else the demo.
 
-    Raises :class:`~kraken_rest.credentials.CredentialsError` (never showing the secret)
-    when only one half of a pair is given or the secret is not base64.
+    Raises :class:`InvalidServerKey` (never showing the secret) when only one half of a pair
+    is given or the pair is malformed.
     """
     env = os.environ if environ is None else environ
     if key is None and secret is None:
@@ -60,6 +80,7 @@ def server_keys(
     if key is None and secret is None:
         return ServerKeys({DEMO_KEY: DEMO_SECRET}, demo=True)
     if key is None or secret is None:
-        raise CredentialsError(f"give both {where}, or neither (to use the demo key)")
-    creds = Credentials(key.strip(), secret.strip())  # validates; its errors hide the secret
-    return ServerKeys({creds.key: creds.secret}, demo=False)
+        raise InvalidServerKey(f"give both {where}, or neither (to use the demo key)")
+    key, secret = key.strip(), secret.strip()
+    _check(key, secret)
+    return ServerKeys({key: secret}, demo=False)

@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import structlog
 
 from engine.clock import Clock
 from engine.markets import Markets
+from engine.numbers import positive_decimal
 from engine.venues.base import TransportError, Venue
 
 __all__ = ["TickerFeed", "mid_prices"]
@@ -30,13 +31,7 @@ _log = structlog.get_logger("orderpace.live.prices")
 def _first(value: object) -> Decimal | None:
     if isinstance(value, list) and value:
         value = value[0]
-    if not isinstance(value, str | int):
-        return None
-    try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return d if d.is_finite() and d > 0 else None
+    return positive_decimal(value)
 
 
 def mid_prices(result: Mapping[str, Any], markets: Markets) -> dict[str, Decimal]:

@@ -127,7 +127,8 @@ class _Wire:
 
 
 def check_base_url(base_url: str) -> httpx.URL:
-    """``base_url`` parsed: ``http`` or ``https``, a host, optionally a port, nothing else.
+    """``base_url`` parsed: ``http`` or ``https``, a host, optionally a port (1 to 65535),
+    nothing else.
 
     Raises :class:`ValueError` naming what is wrong.  A URL carrying a user name or
     password is refused without being repeated (it may hold a credential).
@@ -147,6 +148,8 @@ def check_base_url(base_url: str) -> httpx.URL:
         )
     if url.path not in ("", "/") or url.query or url.fragment:
         raise ValueError(f"base URL must have no path, query or fragment, got {base_url!r}")
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise ValueError(f"base URL port must be 1 to 65535, got {url.port} in {base_url!r}")
     return url.copy_with(path="/")
 
 
