@@ -25,7 +25,8 @@ from typing import Any, Protocol
 
 from engine import kraken_errors as ke
 from engine.clock import Clock
-from engine.core.orders import OrderRecord, OrderRegistry, OrderState
+from engine.core.book import OrderBook
+from engine.core.orders import OrderRecord, OrderState, OrderView
 from engine.core.requests import (
     add_order_fields,
     add_order_params,
@@ -74,7 +75,7 @@ class PacedClient:
         self.pacer = pacer
         self.clock = clock
         self.markets = markets
-        self._orders = OrderRegistry()
+        self._orders = OrderBook()
         self._acks: dict[str, asyncio.Future[None]] = {}  # cl_ord_id -> its add has a reply
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_id = 0
@@ -92,8 +93,14 @@ class PacedClient:
         if isinstance(intent, AddOrder | AddOrderBatch):
             for o in _orders_of(intent):
                 pair = self.markets.get(o.pair).name
-                self._orders.add(OrderRecord(o.cl_ord_id, pair, OrderState.QUEUED))
+                self._orders.add(OrderRecord(o.cl_ord_id, pair, OrderState.QUEUED,
+                                             strategy=strategy, side=o.side, price=o.price,
+                                             volume=o.volume))
                 self._acks[o.cl_ord_id] = loop.create_future()
+        elif isinstance(intent, CancelOrder):
+            rec = self._orders.get(intent.order_id)
+            if rec is not None:  # the strategy sees it closing from now on
+                self._orders.set_cancel_queued(rec, True)
         elif not isinstance(intent, AmendOrder | EditOrder | CancelOrder):
             try:
                 query_request(intent)  # type: ignore[arg-type]
@@ -106,17 +113,30 @@ class PacedClient:
         task.add_done_callback(self._tasks.discard)
         return handle
 
-    def order(self, order_id: str) -> OrderRecord | None:
+    def order(self, order_id: str) -> OrderView | None:
         """The client's record of a live order (by cl_ord_id or txid)."""
-        return self._orders.get(order_id)
+        rec = self._orders.get(order_id)
+        return None if rec is None else rec.view()
 
-    def order_closed(self, order_id: str, reason: str = "filled") -> None:
+    def live_orders(self, pair: str | None = None, strategy: str | None = None,
+                    ) -> list[OrderView]:
+        """Orders queued, on the wire or open, not reported gone."""
+        return [r.view() for r in self._orders.live_orders(pair, strategy)]
+
+    def live_count(self, pair: str | None = None, strategy: str | None = None) -> int:
+        return sum(1 for _ in self._orders.live_orders(pair, strategy))
+
+    def order_closed(self, order_id: str, reason: str = "filled", *,
+                     expected: bool = False) -> None:
         """The order left the book (a fill, an expiry): forget it -- once its add's reply is
-        in, when the close overtook that reply (an order filled on arrival)."""
+        in, when the close overtook that reply (an order filled on arrival).  ``expected``:
+        a request of ours closed it; its reply does the bookkeeping."""
         rec = self._orders.get(order_id)
         if rec is None:
             return
-        if rec.state is OrderState.PENDING:
+        if expected:
+            self._orders.report_closed(rec)
+        elif rec.state is OrderState.PENDING:
             rec.closed_early = True
         elif rec.state in (OrderState.OPEN, OrderState.UNKNOWN):
             self._orders.close(rec)
@@ -259,9 +279,9 @@ class PacedClient:
             return None
         if isinstance(intent, CancelOrder):
             self._orders.close(rec)
-        elif isinstance(intent, EditOrder) and txids:
-            self._orders.set_txid(rec, txids[0])
-        rec.aged_from = now
+        else:
+            assert isinstance(intent, AmendOrder | EditOrder)
+            self._orders.changed(rec, intent, txids, now)
         return rec.txid
 
     def _on_add_failed(self, intent: Intent) -> None:
@@ -277,6 +297,11 @@ class PacedClient:
     ) -> None:
         if st.handle.done():
             return
+        intent = st.handle.intent
+        if isinstance(intent, CancelOrder) and status not in (Status.ACCEPTED, Status.COALESCED):
+            rec = self._orders.get(intent.order_id)
+            if rec is not None:  # refused: the order still rests
+                self._orders.set_cancel_queued(rec, False)
         st.handle.set_result(Outcome(
             status=status, intent=st.handle.intent, queued_at=st.queued_at,
             done_at=self.clock.now(), sent_at=st.sent_at, txid=txid, error=error,

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from engine.clock import Clock, RealClock, VirtualClock, VirtualTimeDeadlock
     from engine.core.engine import Engine
     from engine.core.metrics import Decision, MetricsSnapshot
+    from engine.core.orders import OrderState, OrderView
     from engine.core.settings import EngineSettings
     from engine.errors import (
         EngineClosed,
@@ -58,6 +59,8 @@ _WHERE: dict[str, str] = {
     "Engine": "engine.core.engine",
     "Decision": "engine.core.metrics",
     "MetricsSnapshot": "engine.core.metrics",
+    "OrderState": "engine.core.orders",
+    "OrderView": "engine.core.orders",
     "EngineSettings": "engine.core.settings",
     "EngineClosed": "engine.errors",
     "EngineError": "engine.errors",
@@ -116,7 +119,9 @@ __all__ = [
     "Market",
     "Markets",
     "MetricsSnapshot",
+    "OrderState",
     "OrderType",
+    "OrderView",
     "Outcome",
     "QueryBalance",
     "QueryClosedOrders",

@@ -3,9 +3,10 @@
 A runner (backtest or live) owns one :class:`StrategyHost` per strategy and calls:
 
 * :meth:`StrategyHost.tick` on every price update;
-* :meth:`StrategyHost.fill` when an order executed -- the host tells the engine first
-  (``engine.order_closed``, which frees the order's slot under the open-orders cap), then
-  books the fill in the context, then calls ``on_fill``;
+* :meth:`StrategyHost.fill` when an order executed -- the host looks the order up in the
+  engine's records (is it this strategy's?), tells the engine (``engine.order_closed``,
+  which frees the order's slot under the open-orders cap), books the fill in the context,
+  then calls ``on_fill``;
 * :meth:`StrategyHost.closed` when an order left the book without a fill (see there);
 * :meth:`StrategyHost.start` once prices are known, :meth:`StrategyHost.stop` at the end.
 
@@ -21,15 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from engine.core.orders import OrderView
 from engine.intents import Side
 from engine.outcomes import Handle, Outcome
 from strategies.base import Fill, OrderEvent, OrderUpdate, Strategy, Tick
-from strategies.context import StrategyContext
-
-if TYPE_CHECKING:
-    from engine.core.engine import Engine
+from strategies.context import OrderSource, StrategyContext
 
 __all__ = ["StrategyFailed", "StrategyHost"]
 
@@ -50,7 +49,7 @@ class StrategyHost:
         self,
         strategy_type: type[Strategy[Any]],
         ctx: StrategyContext[Any],
-        engine: Engine,
+        engine: OrderSource,
         *,
         on_error: Callable[[StrategyFailed], None] | None = None,
         on_outcome: Callable[[Handle, Outcome], None] | None = None,
@@ -61,8 +60,7 @@ class StrategyHost:
         self._on_error = on_error
         self._observer = on_outcome
         self._running = False
-        ctx._guard = self._guarded_timer
-        ctx._on_outcome = self._outcome
+        self._feed = ctx.attach(guard=self._guarded_timer, on_outcome=self._outcome)
         try:
             self.strategy: Strategy[Any] = strategy_type(ctx)
         except Exception as e:
@@ -79,8 +77,7 @@ class StrategyHost:
         if self.error is None:
             self.error = err
         self._running = False
-        self.ctx.stopped = True
-        self.ctx._cancel_timers()
+        self._feed.stop()
         if self._on_error is not None:
             self._on_error(err)
 
@@ -119,14 +116,13 @@ class StrategyHost:
         For a runner that leaves the strategy's orders as they are (``--on-exit leave``).
         """
         self._running = False
-        self.ctx.stopped = True
-        self.ctx._cancel_timers()
+        self._feed.stop()
 
     # -- events --------------------------------------------------------------------------
 
     def tick(self, pair: str, price: Decimal, time: float) -> None:
         """The price of ``pair`` is ``price`` (quote units) at ``time``."""
-        self.ctx._set_mid(pair, price)
+        self._feed.set_mid(pair, price)
         if self._running:
             try:
                 self.strategy.on_tick(Tick(pair, price, time))
@@ -139,12 +135,16 @@ class StrategyHost:
     ) -> None:
         """An order executed in full (see the module docstring for the order of effects)."""
         order_id = cl_ord_id if cl_ord_id is not None else txid
+        mine = self._mine(cl_ord_id, txid)
         self.engine.order_closed(order_id, "filled")
+        if mine is None:
+            return  # not one of this strategy's orders
         s = Side(side)
-        cid = self.ctx._filled((cl_ord_id, txid), s, pair, price, volume)
-        if cid is not None and self._running:
+        self._feed.book_fill(pair, s, price, volume)
+        if self._running:
             try:
-                self.strategy.on_fill(Fill(cid, txid, pair, s, price, volume, time, maker))
+                self.strategy.on_fill(Fill(mine.cl_ord_id, txid, pair, s, price, volume, time,
+                                           maker))
             except Exception as e:
                 self._fail("on_fill", e)
 
@@ -152,25 +152,27 @@ class StrategyHost:
                time: float, *, engine_knows: bool = False) -> None:
         """The order left the book without a fill, for ``reason``.
 
-        ``engine_knows``: the close follows a request the engine sent (a cancel), so the
-        engine learns of it from the reply; only the context's bookkeeping is updated and
-        the strategy hears of it through that request's outcome.  Otherwise (expiry, dead
-        man switch, a cancel from elsewhere) the engine is told and the strategy gets a
-        ``CLOSED`` update.
+        ``engine_knows``: the close follows a request the engine sent (a cancel, an IOC
+        add), so the engine does its bookkeeping on the reply; it is told the close was
+        expected (the order stops showing as live) and the strategy hears of it through
+        that request's outcome.  Otherwise (expiry, dead man switch, a cancel from
+        elsewhere) the engine closes the order and the strategy gets a ``CLOSED`` update.
         """
         order_id = cl_ord_id if cl_ord_id is not None else txid
-        if not engine_knows:
-            self.engine.order_closed(order_id, reason)
-        cid = self.ctx._closed(order_id)
-        if cid is None and cl_ord_id is not None:
-            cid = self.ctx._closed(txid)
-        if cid is not None and self._running and not engine_knows:
+        mine = self._mine(cl_ord_id, txid)
+        self.engine.order_closed(order_id, reason, expected=engine_knows)
+        if mine is not None and self._running and not engine_knows:
             try:
                 self.strategy.on_order_update(
-                    OrderUpdate(OrderEvent.CLOSED, cid, pair, time, reason=reason)
+                    OrderUpdate(OrderEvent.CLOSED, mine.cl_ord_id, pair, time, reason=reason)
                 )
             except Exception as e:
                 self._fail("on_order_update", e)
+
+    def _mine(self, cl_ord_id: str | None, txid: str) -> OrderView | None:
+        """The strategy's live order named by either id, as the engine knows it now."""
+        view = self.ctx.order(cl_ord_id) if cl_ord_id is not None else None
+        return view if view is not None else self.ctx.order(txid)
 
     def _outcome(self, handle: Handle, outcome: Outcome) -> None:
         if self._observer is not None:

@@ -1,9 +1,50 @@
-"""The scheduling core: the :class:`Engine` over its collaborators (queues, order book,
-budget, fences, verdicts, coalescing).  Imports nothing from the venues, the exchange or the
-run loop."""
+"""The scheduling core: the :class:`Engine` over its collaborators -- intake (checks and
+coalescing), queues, order book, budget (counters, cancel reserve, in-flight cap; in memory
+or in another process), fences, the scheduler (one pump pass), verdicts (reply ->
+decision) and settlement (what replies do to orders).  Imports nothing from the venues'
+implementations, the exchange or the run loop."""
 
+from engine.core.book import AddFate, OrderBook
+from engine.core.budget import Budget, BudgetAnswer, Charge, Done, MemoryBudget
+from engine.core.coalescing import Fold, Resolution, coalesce
 from engine.core.engine import Engine
+from engine.core.fences import Fences
+from engine.core.inflight import InflightCap
 from engine.core.metrics import Decision, MetricsSnapshot, PairStats
+from engine.core.observer import NullObserver, Observer, Outgoing
+from engine.core.orders import LIVE_STATES, OrderRecord, OrderState, OrderView
+from engine.core.queues import Queues
 from engine.core.settings import EngineSettings
+from engine.core.verdicts import Action, Effect, Verdict, judge
 
-__all__ = ["Decision", "Engine", "EngineSettings", "MetricsSnapshot", "PairStats"]
+__all__ = [
+    "LIVE_STATES",
+    "Action",
+    "AddFate",
+    "Budget",
+    "BudgetAnswer",
+    "Charge",
+    "Decision",
+    "Done",
+    "Effect",
+    "Engine",
+    "EngineSettings",
+    "Fences",
+    "Fold",
+    "InflightCap",
+    "MemoryBudget",
+    "MetricsSnapshot",
+    "NullObserver",
+    "Observer",
+    "OrderBook",
+    "OrderRecord",
+    "OrderState",
+    "OrderView",
+    "Outgoing",
+    "PairStats",
+    "Queues",
+    "Resolution",
+    "Verdict",
+    "coalesce",
+    "judge",
+]

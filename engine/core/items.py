@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import enum
+
+from engine.core.lanes import ClassQueue, Priority
 from engine.core.orders import OrderRecord
-from engine.core.queues import ClassQueue, Priority
 from engine.intents import (
     AddOrder,
     AddOrderBatch,
@@ -16,7 +18,17 @@ from engine.intents import (
 )
 from engine.outcomes import Handle
 
-__all__ = ["PRIORITY_OF", "Item", "orders_of", "rests"]
+__all__ = ["PRIORITY_OF", "Item", "Where", "orders_of", "rests"]
+
+
+class Where(enum.IntEnum):
+    """Where a queued item is held.  Only :class:`~engine.core.queues.Queues` moves it."""
+
+    OUT = 0  # not held: never queued yet, on the wire, or resolved
+    LANE = 1  # in a lane (a pair's class queue, the global or the key lane)
+    PARKED = 2  # waiting for its order to be acknowledged / to have nothing in flight
+    DEFERRED = 3  # a lazy cancel biding its time until a cheaper age bucket
+    CHARGING = 4  # its budget decision is on its way (an asynchronous budget)
 
 
 class Item:
@@ -26,6 +38,7 @@ class Item:
         "attempts",
         "cost",
         "deadline",
+        "epoch",
         "future",
         "hid",
         "intent",
@@ -33,12 +46,14 @@ class Item:
         "live",
         "order",
         "pair",
+        "precharged",
         "priority",
         "queued_at",
         "ripe",
         "sent_at",
         "strategy",
         "targets",
+        "where",
     )
 
     def __init__(self, handle: Handle, now: float) -> None:
@@ -48,16 +63,19 @@ class Item:
         self.future = handle
         self.queued_at = now
         self.deadline: float | None = handle.intent.deadline
-        self.pair = ""  # "" for the key lanes
+        self.pair = ""  # "" for the global and key lanes
         self.priority = Priority.ADD
-        self.lane: ClassQueue[Item] | None = None  # the queue holding it, None when parked
+        self.lane: ClassQueue[Item] | None = None  # the lane it belongs to (None: parked)
         self.order: OrderRecord | None = None
         self.attempts = 0
         self.sent_at: float | None = None
-        self.cost = 0.0
-        self.live = True  # False once taken out of its queue (sent, coalesced, expired)
+        self.cost = 0.0  # units charged for its (last) request
+        self.live = False  # held by the queues (``where`` is not OUT)
+        self.where = Where.OUT
         self.targets: list[OrderRecord] = []  # a batch cancel's open orders when it left
         self.ripe = False  # a lazy cancel that has waited for its cheaper bucket
+        self.precharged = False  # its cost was charged by an asynchronous budget answer
+        self.epoch = 0  # ... with its pair's count of forced charges then
 
 
 PRIORITY_OF: dict[type, Priority] = {

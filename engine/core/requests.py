@@ -12,8 +12,10 @@ from typing import Any
 
 from engine.intents import (
     AddOrder,
+    AddOrderBatch,
     AmendOrder,
     CancelAllOrdersAfter,
+    CancelOrder,
     EditOrder,
     Query,
     QueryBalance,
@@ -25,7 +27,9 @@ from engine.intents import (
 __all__ = [
     "add_order_fields",
     "add_order_params",
+    "add_request",
     "amend_params",
+    "change_request",
     "edit_params",
     "query_request",
     "reply_txids",
@@ -81,6 +85,27 @@ def edit_params(intent: EditOrder, txid: str, rest_pair: str) -> dict[str, Any]:
     if intent.price is not None:
         p["price"] = dec(intent.price)
     return p
+
+
+def add_request(intent: AddOrder | AddOrderBatch, rest_pair: str,
+                ) -> tuple[str, dict[str, Any], tuple[AddOrder, ...]]:
+    """Endpoint, parameters and orders of an add (AddOrder, or AddOrderBatch: one pair)."""
+    if isinstance(intent, AddOrderBatch):
+        orders = intent.orders
+        return "AddOrderBatch", {"pair": rest_pair,
+                                 "orders": [add_order_fields(o) for o in orders]}, orders
+    return "AddOrder", add_order_params(intent, rest_pair), (intent,)
+
+
+def change_request(intent: AmendOrder | EditOrder | CancelOrder, ref: str, *, has_txid: bool,
+                   rest_pair: str) -> tuple[str, dict[str, Any]]:
+    """Endpoint and parameters of a cancel, amend or edit of the order ``ref`` (its txid
+    when ``has_txid``, else its cl_ord_id)."""
+    if isinstance(intent, CancelOrder):
+        return "CancelOrder", {"txid": ref}
+    if isinstance(intent, AmendOrder):
+        return "AmendOrder", amend_params(intent, ref, by_cl_ord_id=not has_txid)
+    return "EditOrder", edit_params(intent, ref, rest_pair)
 
 
 def query_request(intent: Query) -> tuple[str, dict[str, Any]]:

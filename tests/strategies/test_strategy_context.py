@@ -7,7 +7,7 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from engine.intents import AmendOrder, CancelOrder, Side
+from engine.intents import AddOrderBatch, AmendOrder, CancelOrder, Side
 from engine.run.backtest import BacktestConfig, run_backtest
 from strategies import Fill, NoParams, OrderEvent, OrderUpdate, Strategy, Tick, param
 from strategies.registry import Registry, StrategyInfo
@@ -198,3 +198,40 @@ def test_a_strategy_whose_constructor_raises() -> None:
     s = run(Broken, duration=10)
     assert s["failure"] == "strategy 'broken' failed in __init__: ValueError: no way"
     assert s["intents"] == 0 and s["unresolved"] == 0
+
+
+class Batcher(Strategy[NoParams]):
+    """Places a ladder with one AddOrderBatch and reads what the context says about it."""
+
+    name = "batcher"
+    description = "one batch add, then looks at its orders"
+
+    def start(self) -> None:
+        pair = self.ctx.pairs[0]
+        mid = self.ctx.mid(pair)
+        assert mid is not None
+        orders = [self.ctx.limit_order(pair, Side.BUY, self.ctx.volume_for(pair, Decimal(50), mid),
+                                       self.ctx.round_price(pair, mid * Decimal(0.9 - i / 100),
+                                                            Side.BUY), post_only=True)
+                  for i in range(3)]
+        self.ids = [o.cl_ord_id for o in orders]
+        self.ctx.submit(AddOrderBatch(orders))
+        self.ctx.call_later(5.0, self._look)
+
+    def _look(self) -> None:
+        views = [self.ctx.order(i) for i in self.ids]
+        by_txid = [self.ctx.order(v.txid) if v is not None and v.txid else None for v in views]
+        self.ctx.report("batch", {
+            "txids": [v.txid if v is not None else None for v in views],
+            "found_by_txid": [v is not None and v.cl_ord_id == i
+                              for v, i in zip(by_txid, self.ids, strict=True)],
+            "open": self.ctx.open_count(),
+        })
+
+
+def test_batch_placed_orders_show_their_txids_in_the_context() -> None:
+    """Issue 9: the context kept a second book and lost the txids of batch-placed orders."""
+    s = run(Batcher, pairs="XBT/USD", duration=10)
+    r = s["strategy_report"]["batch"]  # type: ignore[index]
+    assert all(isinstance(t, str) and t for t in r["txids"]), r
+    assert r["found_by_txid"] == [True, True, True] and r["open"] == 3

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import structlog
 
-from engine.core.orders import OrderRecord
+from engine.core.orders import OrderView
 from engine.errors import EngineClosed, EngineLocked, QueueFull
 from engine.intents import QueryOpenOrders, QueryOrders
 
@@ -177,7 +177,7 @@ class OrderPoller:
             self.on_closed(closed)
         return reported
 
-    async def _details(self, gone: list[OrderRecord]) -> dict[str, Mapping[str, Any]]:
+    async def _details(self, gone: list[OrderView]) -> dict[str, Mapping[str, Any]]:
         """Kraken's records of the gone orders, by txid (missing where it cannot say)."""
         txids = [r.txid for r in gone if r.txid is not None]
         out: dict[str, Mapping[str, Any]] = {}

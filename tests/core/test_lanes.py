@@ -1,11 +1,11 @@
-"""Per-pair queues: FIFO within a class, round robin across strategies, lazy removal."""
+"""Lanes: FIFO within a class, round robin across strategies, lazy removal."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.core.queues import ClassQueue, PairQueue, Priority
+from engine.core.lanes import ClassQueue, PairQueue, Priority
 
 
 class Item:
