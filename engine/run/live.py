@@ -85,16 +85,18 @@ from engine.run.live_start import key_refused_message, load_markets, nonce_refus
 from engine.run.loop import RunLoop
 from engine.run.sampling import Sample, Sampler
 from engine.run.summary import OutcomeTally, Summary, params_of, rate_limit_errors
+from engine.shared.live import SharedPacer, SharedStore, open_shared
+from engine.shared.nonces import RedisNonces
 from engine.venues.base import TransportError, Venue
 from engine.venues.kraken_rest.credentials import Credentials
 from engine.venues.kraken_rest.dryrun import DryRunVenue
 from engine.venues.kraken_rest.nonce import WallClockNonces
-from engine.venues.kraken_rest.pacing import api_pacer_for
+from engine.venues.kraken_rest.pacing import ApiPacer, api_pacer_for
 from engine.venues.kraken_rest.poller import ClosedOrder, OrderPoller
 from engine.venues.kraken_rest.prices import TickerFeed
 from engine.venues.kraken_rest.recovery import RecoveringVenue
 from engine.venues.kraken_rest.rest import KrakenRestVenue
-from limiters import MemoryStore, tier_limits
+from limiters import KrakenProfile, MemoryStore, tier_limits
 from strategies.context import StrategyContext
 from strategies.params import parse_params
 from strategies.registry import Registry, discover
@@ -161,7 +163,8 @@ async def run_live(
     params = parse_params(strategy_type.params_type, config.settings, strategy=config.strategy)
     wall0 = time.perf_counter()
     clock = RealClock()
-    nonces = WallClockNonces()
+    shared = await open_shared(config.store, config.account, credentials.key)
+    nonces: WallClockNonces | RedisNonces = WallClockNonces() if shared is None else shared.nonces()
     rest = KrakenRestVenue(
         credentials, base_url=config.base_url, nonces=nonces, dry_run=config.dry_run,
         transport=transport,
@@ -174,10 +177,12 @@ async def run_live(
     try:
         markets = await load_markets(rest, config.pairs)
         run = _LiveRun(config, credentials, strategy_type, params, markets, clock, rest,
-                       recovering, dry, venue, nonces)
+                       recovering, dry, venue, nonces, shared)
         await run.main(stop if stop is not None else asyncio.Event())
     finally:
         await venue.aclose()
+        if shared is not None:
+            await shared.aclose()
     return run.result(time.perf_counter() - wall0)
 
 
@@ -187,7 +192,8 @@ class _LiveRun:
     def __init__(
         self, config: LiveConfig, credentials: Credentials, strategy_type: Any, params: Any,
         markets: Markets, clock: RealClock, rest: KrakenRestVenue, recovering: RecoveringVenue,
-        dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces,
+        dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces | RedisNonces,
+        shared: SharedStore | None = None,
     ) -> None:
         self.config = config
         self.key_prefix = credentials.key_prefix
@@ -200,11 +206,16 @@ class _LiveRun:
         self.dry = dry
         self.nonces = nonces
         self.tally = OutcomeTally()
+        limits = limiter_settings(config)
+        self.shared = shared
         self.engine = Engine(
-            venue, tier=config.tier, clock=clock, limits=limiter_settings(config),
-            settings=config.engine, markets=markets, store=MemoryStore(), key_id=_KEY_ID,
+            venue, tier=config.tier, clock=clock, limits=limits, settings=config.engine,
+            markets=markets, store=MemoryStore(), key_id=_KEY_ID,
+            budget=None if shared is None else shared.budget(
+                KrakenProfile.for_tier(config.tier, limits), config.engine, _KEY_ID),
         )
-        self.pacer = api_pacer_for(self.engine)
+        self.pacer: ApiPacer | SharedPacer = (
+            api_pacer_for(self.engine) if shared is None else shared.pacer(_KEY_ID, clock))
         recovering.pace = self.pacer
         self.loop = RunLoop(clock, [self.engine], tally=self.tally, observe=self._observe)
         self.feed: TickerFeed | None = None
@@ -460,6 +471,7 @@ class _LiveRun:
             "closed_by_poller": self.poller.closed if self.poller is not None else 0,
             "dry_run_local": dict(self.dry.local) if self.dry is not None else {},
             "limits": attrs.asdict(limiter_settings(cfg)),
+            **({} if self.shared is None else self.shared.details()),
         }
         return LiveResult(summary, details, self.interrupted)
 

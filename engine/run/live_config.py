@@ -132,8 +132,13 @@ class LiveConfig:
     seed: int = 0
     recovery: RecoverySettings = attrs.field(factory=RecoverySettings)
     engine: EngineSettings = attrs.field(factory=EngineSettings)
+    store: str = attrs.field(default="memory", repr=False)  # or redis://... (engine.shared)
+    account: str = "default"
 
     def __attrs_post_init__(self) -> None:
+        from engine.shared.live import check_store_config
+
+        check_store_config(self.store, self.account)
         try:
             for name in ("poll_interval", "price_interval", "timeout", "drain_timeout"):
                 real(getattr(self, name), name, unit="seconds", gt=0)

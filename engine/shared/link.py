@@ -23,7 +23,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError, ResponseError
-from redis.retry import Retry
+from redis.asyncio.retry import Retry
 
 __all__ = ["Link", "StoreUnavailable", "connect_client"]
 

@@ -22,7 +22,7 @@ a missing key behave the same.
 
 from __future__ import annotations
 
-__all__ = ["COUNTER", "EPSILON_LUA"]
+__all__ = ["COUNTER", "EPSILON_LUA", "NONCE"]
 
 #: The tolerance of :data:`limiters.counter.EPSILON`, as the script spells it.
 EPSILON_LUA = "1e-9"
@@ -107,4 +107,17 @@ else
 end
 save()
 return {1, '0', fmt(level)}
+"""
+
+#: A key's next nonce, shared by every process on the key: ``max(last + 1, now_ms)`` where
+#: ``now_ms`` is Redis ``TIME`` in milliseconds (the unit of
+#: :class:`~engine.venues.kraken_rest.nonce.WallClockNonces`, so a key may move between
+#: the two).  ``KEYS[1]``: the key's nonce; the value is kept for a day after its last use.
+NONCE = """
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local last = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local nonce = math.max(last + 1, now_ms)
+redis.call('SET', KEYS[1], string.format('%.0f', nonce), 'EX', 86400)
+return string.format('%.0f', nonce)
 """

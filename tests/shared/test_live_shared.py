@@ -1,0 +1,100 @@
+"""``orderpace live`` on a shared store: connected before anything is sent, one-line
+errors, and several engines on one account sharing one budget (in one process here; the
+cross-process runs are in test_processes.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+import redis
+
+from engine import cli
+from engine import kraken_errors as ke
+from engine.exchange.server import ExchangeServer
+from engine.run.live import LiveConfig, LiveError, LiveResult, run_live
+from engine.shared.server import free_port
+from engine.venues.kraken_rest.credentials import Credentials
+
+Start = Callable[..., Awaitable[ExchangeServer]]
+
+#: Three API keys of one account (base64 secrets).
+KEYS = {f"key-{i}": base64.b64encode(f"shared-store-secret-{i}".encode() * 2).decode()
+        for i in range(3)}
+NONCE_WINDOW = 5_000  # ms: requests of one key may arrive out of order (see the module doc)
+
+
+def _config(server: ExchangeServer, store: str, **kw: Any) -> LiveConfig:
+    cfg = server.config
+    return LiveConfig(strategy="burst", base_url=server.url, decay_step=cfg.decay_step,
+                      jitter=cfg.jitter, poll_interval=3.0, store=store, account="desk",
+                      pairs=("XBT/USD",), **kw)
+
+
+@pytest.fixture(autouse=True)
+def _fresh(fresh_structlog: None) -> None:
+    """structlog's defaults for each test."""
+
+
+async def test_an_unreachable_store_fails_before_anything_is_sent(start_server: Start) -> None:
+    server = await start_server(keys=KEYS)
+    store = f"redis://127.0.0.1:{free_port()}/0"
+    with pytest.raises(LiveError, match="cannot reach the shared store") as info:
+        await run_live(_config(server, store, duration=1.0),
+                       Credentials("key-0", KEYS["key-0"]))
+    assert "\n" not in str(info.value)
+    assert not server.served  # not even AssetPairs
+
+
+def test_a_malformed_store_url_exits_2(capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", "key-0")
+    monkeypatch.setenv("KRAKEN_API_SECRET", KEYS["key-0"])
+    code = cli.main(["live", "--strategy", "burst", "--base-url", "http://127.0.0.1:9",
+                     "--store", "redis://127.0.0.1:notaport/0"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "store" in err[0]
+
+
+def test_an_unreachable_store_exits_1_in_one_line(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KRAKEN_API_KEY", "key-0")
+    monkeypatch.setenv("KRAKEN_API_SECRET", KEYS["key-0"])
+    code = cli.main(["live", "--strategy", "burst", "--base-url", "http://127.0.0.1:9",
+                     "--store", f"redis://127.0.0.1:{free_port()}/0", "--account", "desk"])
+    assert code == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(err) == 1 and "cannot reach the shared store" in err[0]
+
+
+def _referee_errors(server: ExchangeServer) -> dict[str, int]:
+    return dict(server.exchange.stats.errors)
+
+
+async def test_three_engines_on_one_account_share_the_trading_budget(
+    start_server: Start, redis_url: str,
+) -> None:
+    """Three live runs, each with its own key, burst on one pair of one account: the
+    referee sees no rate-limit error and no invalid nonce, and together they use most of
+    the account's budget."""
+    server = await start_server(keys=KEYS, decay_step=2.0, jitter=0.02, seed=3,
+                                exchange_options={"nonce_window": NONCE_WINDOW})
+    results: list[LiveResult] = await asyncio.gather(*[
+        run_live(_config(server, redis_url, duration=8.0, seed=i),
+                 Credentials(k, s)) for i, (k, s) in enumerate(KEYS.items())])
+    errors = _referee_errors(server)
+    assert not [e for e in errors if ke.is_rate_limit_error(e)], errors
+    assert ke.INVALID_NONCE not in errors
+    for r in results:
+        assert r.summary.failure is None
+        assert r.summary.rate_limit_errors == 0
+        assert r.details["store"].startswith("127.0.0.1:")
+    client = redis.Redis.from_url(redis_url)
+    assert client.exists("orderpace:{desk}:trade:XBT/USD")
+    client.close()
+    charged = sum(r.summary.counters["XBT/USD"]["peak"] for r in results)
+    assert charged > 0
