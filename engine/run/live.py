@@ -85,7 +85,7 @@ from engine.run.live_start import key_refused_message, load_markets, nonce_refus
 from engine.run.loop import RunLoop
 from engine.run.sampling import Sample, Sampler
 from engine.run.summary import OutcomeTally, Summary, params_of, rate_limit_errors
-from engine.shared.live import SharedPacer, SharedStore, open_shared
+from engine.shared.live import SharedPacer, SharedStore, held_open, open_shared
 from engine.shared.nonces import RedisNonces
 from engine.venues.base import TransportError, Venue
 from engine.venues.kraken_rest.credentials import Credentials
@@ -216,6 +216,8 @@ class _LiveRun:
         )
         self.pacer: ApiPacer | SharedPacer = (
             api_pacer_for(self.engine) if shared is None else shared.pacer(_KEY_ID, clock))
+        if shared is not None:  # open-order leases renewed while this process lives
+            shared.start(held_open(self.engine), markets.names)
         recovering.pace = self.pacer
         self.loop = RunLoop(clock, [self.engine], tally=self.tally, observe=self._observe)
         self.feed: TickerFeed | None = None

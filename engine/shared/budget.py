@@ -22,6 +22,8 @@ could not reach Redis are kept and sent first, in order, once it answers again.
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -30,7 +32,7 @@ from engine.core.inflight import InflightCap
 from engine.core.metrics import PairStats
 from engine.core.settings import EngineSettings
 from engine.shared.link import Link, StoreUnavailable
-from engine.shared.scripts import COUNTER
+from engine.shared.scripts import COUNTER, OPEN_ADD, OPEN_RENEW
 from engine.shared.store_url import check_account
 from limiters import CounterSpec, CounterState, KrakenProfile, Transaction, penalty
 
@@ -64,15 +66,25 @@ class RedisBudget:
     """
 
     __slots__ = ("_api", "_backlog", "_cancel_max", "_held_margin", "_key_names", "_levels",
-                 "_link", "_prefix", "_sha", "_trading", "account", "inflight", "reserve",
-                 "stats")
+                 "_link", "_max_open", "_pairs", "_prefix", "_sha", "_sha_add", "_sha_renew",
+                 "_trading", "account", "inflight", "lease", "proc", "reserve", "stats")
+
+    #: Seconds between two asks for an open-order slot while the account's are all taken.
+    SLOT_POLL = 0.2
 
     def __init__(self, profile: KrakenProfile, settings: EngineSettings, link: Link,
-                 account: str, key_names: Mapping[str, str] | None = None) -> None:
+                 account: str, key_names: Mapping[str, str] | None = None, *,
+                 lease: float = 5.0) -> None:
         self.account = account
         self._prefix = key_prefix(account)
         self._link = link
         self._sha = link.script(COUNTER)
+        self._sha_add = link.script(OPEN_ADD)
+        self._sha_renew = link.script(OPEN_RENEW)
+        self._max_open = profile.max_open_orders
+        self.lease = lease  # seconds a process's open-order slots outlive its last renewal
+        self.proc = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"  # this process, in the slots
+        self._pairs: set[str] = set()  # pairs this process took slots on
         self._trading: CounterSpec = profile.trading
         self._api: CounterSpec = profile.api
         self.reserve = cancel_reserve(profile, settings)
@@ -114,6 +126,52 @@ class RedisBudget:
             spec = self._held_margin[held] = t.with_margin(t.margin + held)
         c = spec.check_cost(cost)  # CostExceedsCapacity at once, as in memory
         return self._try(self.trade_key(pair), spec, c, now, pair)
+
+    def charge_add(self, pair: str, cost: float, now: float, held: float, mine: int,
+                   n: int) -> Awaitable[Charge]:
+        """An add of ``n`` orders: ``n`` open-order slots of the account's ``max_open`` on
+        ``pair`` and the trading charge, in one step (``mine``: the orders this process
+        holds on the pair now, as its book counts them: open, unknown, on the wire)."""
+        spec = self._held_margin.get(held)
+        if spec is None:
+            t = self._trading
+            spec = self._held_margin[held] = t.with_margin(t.margin + held)
+        c = spec.check_cost(cost)
+        if self._backlog:
+            self._flush_backlog()
+        self._pairs.add(pair)
+        key = self.trade_key(pair)
+        args = (*counter_args("try", spec, c, None), self.proc, str(mine), str(n),
+                str(self._max_open), str(round(self.lease * 1000)), repr(self.SLOT_POLL))
+        fut = self._link.call(self._sha_add, (key, *self._open_keys(pair)), args)
+        return self._answer(fut, key, c, now, pair)
+
+    def _open_keys(self, pair: str) -> tuple[str, str]:
+        base = f"{self._prefix}open:{pair}"
+        return base, f"{base}:leases"
+
+    async def renew(self, counts: Mapping[str, int]) -> None:
+        """Renew this process's lease on every pair it took slots on, setting what it holds
+        there (``counts``: pair -> orders open, unknown or on the wire)."""
+        futs = [self._link.call(self._sha_renew, self._open_keys(p),
+                                (self.proc, str(counts.get(p, 0)),
+                                 str(round(self.lease * 1000))))
+                for p in sorted(self._pairs)]
+        for f in futs:
+            await f
+
+    async def release(self) -> None:
+        """Give every slot back now (a clean exit)."""
+        futs = [self._link.call(self._sha_renew, self._open_keys(p), (self.proc, "-1", "0"))
+                for p in sorted(self._pairs)]
+        for f in futs:
+            await f
+
+    async def account_open(self, pair: str) -> int:
+        """Orders the account holds on ``pair`` (every live process), from Redis."""
+        counts = self._open_keys(pair)[0]
+        raw = await self._link.client.hvals(counts)
+        return sum(int(v) for v in raw)
 
     def charge_api(self, key: str, cost: float, now: float) -> Awaitable[Charge]:
         c = self._api.check_cost(cost)
@@ -164,15 +222,15 @@ class RedisBudget:
         if self._backlog:
             self._flush_backlog()
         fut = self._link.call(self._sha, (key,), counter_args("try", spec, cost, None))
+        return self._answer(fut, key, cost, now, stat)
 
-        async def answer() -> Charge:
-            c = _charge(await fut)
-            self._levels[key] = CounterState(c.level, now, now)
-            if c.charged:
-                self._stat(stat).record(now, cost, c.level)
-            return c
-
-        return answer()
+    async def _answer(self, fut: Awaitable[Any], key: str, cost: float, now: float,
+                      stat: str) -> Charge:
+        c = _charge(await fut)
+        self._levels[key] = CounterState(c.level, now, now)
+        if c.charged:
+            self._stat(stat).record(now, cost, c.level)
+        return c
 
     def _op(self, key: str, args: tuple[str, ...], now: float) -> Awaitable[None]:
         if self._backlog:

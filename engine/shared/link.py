@@ -21,9 +21,9 @@ from collections import deque
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError, ResponseError
-from redis.asyncio.retry import Retry
 
 __all__ = ["Link", "StoreUnavailable", "connect_client"]
 

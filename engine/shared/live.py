@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
+from collections.abc import Callable, Iterable
 
 from engine.clock import Clock
-from engine.core.engine import EngineSettings
+from engine.core.engine import Engine, EngineSettings
 from engine.run.live_config import LiveError
 from engine.shared.budget import RedisBudget
 from engine.shared.link import Link, StoreUnavailable, connect_client
@@ -24,8 +26,8 @@ from engine.shared.nonces import RedisNonces
 from engine.shared.store_url import DEFAULT_ACCOUNT, StoreConfigError, check_account, parse_store
 from limiters import KrakenProfile
 
-__all__ = ["SharedPacer", "SharedStore", "add_arguments", "check_store_config", "key_digest",
-           "open_shared"]
+__all__ = ["SharedPacer", "SharedStore", "add_arguments", "check_store_config", "held_open",
+           "key_digest", "open_shared"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,6 +49,18 @@ def check_store_config(store: str, account: str) -> None:
         raise LiveError(str(e)) from None
 
 
+def held_open(engine: Engine) -> Callable[[str], int]:
+    """``count(pair)``: the open-order slots ``engine`` holds on a pair -- acknowledged
+    orders (and those of unknown fate) plus adds on the wire, as its scheduler counts them
+    against the cap (queued adds hold no slot yet)."""
+    book = engine._book  # the engine's own order book, read only
+
+    def count(pair: str) -> int:
+        return book.open_count.get(pair, 0) + book.pending_adds.get(pair, 0)
+
+    return count
+
+
 def key_digest(api_key: str) -> str:
     """The API key's name in Redis: 16 hex digits of its SHA-256."""
     return hashlib.sha256(api_key.encode()).hexdigest()[:16]
@@ -55,17 +69,33 @@ def key_digest(api_key: str) -> str:
 class SharedStore:
     """A connected store: :meth:`budget` for the engine, :meth:`pacer` for lookups."""
 
-    def __init__(self, link: Link, account: str, api_key: str) -> None:
+    def __init__(self, link: Link, account: str, api_key: str, lease: float = 5.0) -> None:
         self.link = link
         self.account = account
+        self.lease = lease
         self._digest = key_digest(api_key)
         self._budget: RedisBudget | None = None
+        self._renewal: asyncio.Task[None] | None = None
 
     def budget(self, profile: KrakenProfile, settings: EngineSettings, key_id: str
                ) -> RedisBudget:
         self._budget = RedisBudget(profile, settings, self.link, self.account,
-                                   key_names={key_id: self._digest})
+                                   key_names={key_id: self._digest}, lease=self.lease)
         return self._budget
+
+    def start(self, count: Callable[[str], int], pairs: Iterable[str]) -> None:
+        """Renew this process's open-order leases every third of the lease time, telling
+        Redis what it holds on each pair (``count(pair)``: open, unknown, on the wire)."""
+        budget, names = self._budget, tuple(pairs)
+        assert budget is not None
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.lease / 3.0)
+                with contextlib.suppress(StoreUnavailable):
+                    await budget.renew({p: count(p) for p in names})
+
+        self._renewal = asyncio.get_running_loop().create_task(renew())
 
     def pacer(self, key_id: str, clock: Clock) -> SharedPacer:
         assert self._budget is not None
@@ -79,6 +109,15 @@ class SharedStore:
         return {"store": self.link.where, "account": self.account}
 
     async def aclose(self) -> None:
+        """Stop renewing, give the slots back (a clean exit) and close the connection."""
+        r, self._renewal = self._renewal, None
+        if r is not None:
+            r.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await r
+        if self._budget is not None:
+            with contextlib.suppress(StoreUnavailable):
+                await self._budget.release()
         await self.link.aclose()
 
 

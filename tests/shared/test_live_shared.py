@@ -18,6 +18,7 @@ from engine.exchange.server import ExchangeServer
 from engine.run.live import LiveConfig, LiveError, LiveResult, run_live
 from engine.shared.server import free_port
 from engine.venues.kraken_rest.credentials import Credentials
+from limiters import tier_limits
 
 Start = Callable[..., Awaitable[ExchangeServer]]
 
@@ -30,8 +31,8 @@ NONCE_WINDOW = 5_000  # ms: requests of one key may arrive out of order (see the
 def _config(server: ExchangeServer, store: str, **kw: Any) -> LiveConfig:
     cfg = server.config
     return LiveConfig(strategy="burst", base_url=server.url, decay_step=cfg.decay_step,
-                      jitter=cfg.jitter, poll_interval=3.0, store=store, account="desk",
-                      pairs=("XBT/USD",), **kw)
+                      jitter=cfg.jitter, poll_interval=3.0, price_interval=3.0,
+                      store=store, account="desk", **kw)
 
 
 @pytest.fixture(autouse=True)
@@ -83,9 +84,11 @@ async def test_three_engines_on_one_account_share_the_trading_budget(
     the account's budget."""
     server = await start_server(keys=KEYS, decay_step=2.0, jitter=0.02, seed=3,
                                 exchange_options={"nonce_window": NONCE_WINDOW})
+    snapshot = asyncio.create_task(referee_snapshot(server, 7.5))
     results: list[LiveResult] = await asyncio.gather(*[
         run_live(_config(server, redis_url, duration=8.0, seed=i),
                  Credentials(k, s)) for i, (k, s) in enumerate(KEYS.items())])
+    use = await snapshot
     errors = _referee_errors(server)
     assert not [e for e in errors if ke.is_rate_limit_error(e)], errors
     assert ke.INVALID_NONCE not in errors
@@ -96,5 +99,18 @@ async def test_three_engines_on_one_account_share_the_trading_budget(
     client = redis.Redis.from_url(redis_url)
     assert client.exists("orderpace:{desk}:trade:XBT/USD")
     client.close()
-    charged = sum(r.summary.counters["XBT/USD"]["peak"] for r in results)
-    assert charged > 0
+    print("\nshared budget, three engines: referee utilization", use)
+    assert set(use) == {"XBT/USD", "ETH/USD"}
+    assert all(u >= 0.9 for u in use.values()), use
+
+
+async def referee_snapshot(server: ExchangeServer, after: float) -> dict[str, float]:
+    """Per pair, ``after`` seconds from now (before the runs stop and cancel what they
+    hold): trading units the exchange has charged / the most its rules allowed since the
+    pair's first order request (``max + decay * elapsed``)."""
+    await asyncio.sleep(after)
+    stats, limits = server.exchange.stats, tier_limits(server.config.tier)
+    now = max(stats.last_request.values())  # the latest order request, exchange clock
+    return {p: round(stats.penalty.get(p, 0.0)
+                     / (limits.trading_max + limits.trading_decay * (now - first)), 3)
+            for p, first in stats.first_request.items()}
