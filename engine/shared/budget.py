@@ -66,8 +66,9 @@ class RedisBudget:
     """
 
     __slots__ = ("_api", "_backlog", "_cancel_max", "_held_margin", "_key_names", "_levels",
-                 "_link", "_max_open", "_pairs", "_prefix", "_sha", "_sha_add", "_sha_renew",
-                 "_trading", "account", "inflight", "lease", "proc", "reserve", "stats")
+                 "_link", "_lost", "_max_open", "_pairs", "_prefix", "_sha", "_sha_add",
+                 "_sha_renew", "_trading", "account", "inflight", "lease", "proc", "reserve",
+                 "stats")
 
     #: Seconds between two asks for an open-order slot while the account's are all taken.
     SLOT_POLL = 0.2
@@ -93,6 +94,7 @@ class RedisBudget:
         self._key_names = dict(key_names or {})
         self._levels: dict[str, CounterState] = {}
         self._backlog: list[tuple[str, tuple[str, ...]]] = []
+        self._lost = False  # a call failed: Redis may come back without its state
         self.inflight = InflightCap(settings.max_inflight)
         self.stats: dict[str, PairStats] = {}
 
@@ -137,8 +139,8 @@ class RedisBudget:
             t = self._trading
             spec = self._held_margin[held] = t.with_margin(t.margin + held)
         c = spec.check_cost(cost)
-        if self._backlog:
-            self._flush_backlog()
+        if self._backlog or self._lost:
+            self._flush_backlog(now)
         self._pairs.add(pair)
         key = self.trade_key(pair)
         args = (*counter_args("try", spec, c, None), self.proc, str(mine), str(n),
@@ -203,12 +205,24 @@ class RedisBudget:
 
     # -- the calls -------------------------------------------------------------------------
 
-    def _flush_backlog(self) -> None:
-        """Operations that failed while Redis was away, sent again ahead of new calls."""
+    def _flush_backlog(self, now: float) -> None:
+        """After a failure, ahead of new calls: each counter raised to at least the level
+        last seen here (decayed since), in case Redis came back without its state; then
+        the operations that failed, in order."""
+        if self._lost:
+            self._lost = False
+            for key, state in self._levels.items():
+                spec = self._api if key.startswith(f"{self._prefix}api:") else self._trading
+                args = counter_args("raise", spec, spec.level(state, now), None)
+                self._link.call(self._sha, (key,), args).add_done_callback(self._failed)
         backlog, self._backlog = self._backlog, []
         for key, args in backlog:
             self._link.call(self._sha, (key,), args).add_done_callback(
                 self._requeue_on_failure(key, args))
+
+    def _failed(self, fut: asyncio.Future[Any]) -> None:
+        if not fut.cancelled() and fut.exception() is not None:
+            self._lost = True
 
     def _requeue_on_failure(self, key: str, args: tuple[str, ...]
                             ) -> Callable[[asyncio.Future[Any]], None]:
@@ -219,22 +233,26 @@ class RedisBudget:
 
     def _try(self, key: str, spec: CounterSpec, cost: float, now: float,
              stat: str) -> Awaitable[Charge]:
-        if self._backlog:
-            self._flush_backlog()
+        if self._backlog or self._lost:
+            self._flush_backlog(now)
         fut = self._link.call(self._sha, (key,), counter_args("try", spec, cost, None))
         return self._answer(fut, key, cost, now, stat)
 
     async def _answer(self, fut: Awaitable[Any], key: str, cost: float, now: float,
                       stat: str) -> Charge:
-        c = _charge(await fut)
+        try:
+            c = _charge(await fut)
+        except StoreUnavailable:
+            self._lost = True
+            raise
         self._levels[key] = CounterState(c.level, now, now)
         if c.charged:
             self._stat(stat).record(now, cost, c.level)
         return c
 
     def _op(self, key: str, args: tuple[str, ...], now: float) -> Awaitable[None]:
-        if self._backlog:
-            self._flush_backlog()
+        if self._backlog or self._lost:
+            self._flush_backlog(now)
         fut = self._link.call(self._sha, (key,), args)
 
         async def done() -> None:
@@ -242,6 +260,7 @@ class RedisBudget:
                 c = _charge(await fut)
             except StoreUnavailable:
                 self._backlog.append((key, args))
+                self._lost = True
                 return
             self._levels[key] = CounterState(c.level, now, now)
 

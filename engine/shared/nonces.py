@@ -24,7 +24,7 @@ class RedisNonces:
     """Shared nonces (see the module docstring); ``name`` maps an API key to its name
     in Redis (a digest: the key itself never goes to Redis)."""
 
-    __slots__ = ("_link", "_name", "_prefix", "_sha", "per_second")
+    __slots__ = ("_last", "_link", "_name", "_prefix", "_sha", "per_second")
 
     def __init__(self, link: Link, account: str, name: Callable[[str], str]) -> None:
         self._link = link
@@ -32,10 +32,15 @@ class RedisNonces:
         self._sha = link.script(NONCE)
         self._name = name
         self.per_second = 1000
+        self._last: dict[str, int] = {}  # the last nonce taken here, per key
 
     async def next_nonce(self, key: str) -> int:
-        reply = await self._link.call(self._sha, (f"{self._prefix}nonce:{self._name(key)}",), ())
-        return int(reply)
+        name = self._name(key)
+        reply = await self._link.call(self._sha, (f"{self._prefix}nonce:{name}",),
+                                      (str(self._last.get(name, -1)),))
+        nonce = int(reply)
+        self._last[name] = max(nonce, self._last.get(name, -1))
+        return nonce
 
     def __repr__(self) -> str:
         return f"RedisNonces(store={self._link.where})"

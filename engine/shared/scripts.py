@@ -8,7 +8,8 @@ arithmetic line for line (Lua numbers are IEEE doubles, like Python floats), ove
 * ``op``: ``try`` (charge ``amount`` if ``level + amount <= maximum - margin + 1e-9``; the
   caller folds the cancel reserve it holds into ``margin``), ``force`` (charge anyway),
   ``saturate`` (level to at least ``maximum``), ``resync`` (adopt level ``amount``),
-  ``level`` (read only);
+  ``raise`` (level to at least ``amount``: what a process last saw, after Redis lost its
+  state), ``level`` (read only);
 * ``now``: seconds; empty means Redis ``TIME``, so that every process shares one clock
   (the tests pass explicit times to hold the script against :mod:`limiters`).
 
@@ -94,6 +95,11 @@ local function counter(key, op, maximum, decay, step, margin, amount, now)
   elseif op == 'resync' then
     level = amount
     anchor = t
+  elseif op == 'raise' then  -- at least amount (a level known before Redis lost it)
+    if amount > level then
+      level = amount
+      anchor = t
+    end
   elseif op == 'level' then
     return {0, '0', fmt(level)}
   else
@@ -169,7 +175,8 @@ end
 return slots(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
 """
 
-#: A key's next nonce, shared by every process on the key: ``max(last + 1, now_ms)`` where
+#: A key's next nonce, shared by every process on the key: ``max(last + 1, now_ms, floor +
+#: 1)`` (``ARGV[1]``: the caller's last nonce, should Redis have lost the value) where
 #: ``now_ms`` is Redis ``TIME`` in milliseconds (the unit of
 #: :class:`~engine.venues.kraken_rest.nonce.WallClockNonces`, so a key may move between
 #: the two).  ``KEYS[1]``: the key's nonce; the value is kept for a day after its last use.
@@ -177,7 +184,7 @@ NONCE = """
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local last = tonumber(redis.call('GET', KEYS[1]) or '-1')
-local nonce = math.max(last + 1, now_ms)
+local nonce = math.max(last + 1, now_ms, tonumber(ARGV[1]) + 1)
 redis.call('SET', KEYS[1], string.format('%.0f', nonce), 'EX', 86400)
 return string.format('%.0f', nonce)
 """
