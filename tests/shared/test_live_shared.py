@@ -16,7 +16,7 @@ from engine import cli
 from engine import kraken_errors as ke
 from engine.exchange.server import ExchangeServer
 from engine.run.live import LiveConfig, LiveError, LiveResult, run_live
-from engine.shared.server import free_port
+from engine.shared.server import LocalRedis, free_port
 from engine.venues.kraken_rest.credentials import Credentials
 from limiters import tier_limits
 
@@ -105,9 +105,9 @@ async def test_three_engines_on_one_account_share_the_trading_budget(
 
 
 def _failure(r: LiveResult) -> str | None:
-    """The run's failure, if any -- except one the shared store has no part in, seen on
-    main too under load: burst's stop() cancelling an order the engine has already
-    forgotten (UnknownOrder; reported to the lead as an engine/strategy-host race)."""
+    """The run's failure, if any -- except a race in burst's stop(), which cancels an order
+    the engine has already forgotten (UnknownOrder): seen once in four runs, outside the
+    budget's part (reported to the lead)."""
     f = r.summary.failure
     return None if f is not None and "failed in stop: UnknownOrder" in f else f
 
@@ -122,3 +122,39 @@ async def referee_snapshot(server: ExchangeServer, after: float) -> dict[str, fl
     return {p: round(stats.penalty.get(p, 0.0)
                      / (limits.trading_max + limits.trading_decay * (now - first)), 3)
             for p, first in stats.first_request.items()}
+
+
+async def test_redis_killed_mid_run_stops_sending_and_resumes(
+    start_server: Start, own_redis: LocalRedis,
+) -> None:
+    """redis-server is SIGKILLed 3 s into a burst and restarted (empty) 2.5 s later: while
+    it is away no private request reaches the exchange, no intent fails, and once it is back
+    the run goes on -- with no rate-limit error at the referee, though Redis lost its
+    counters (each engine raises them again to the level it last saw)."""
+    server = await start_server(keys=KEYS, decay_step=2.0, jitter=0.02, seed=4,
+                                exchange_options={"nonce_window": NONCE_WINDOW})
+    runs = [asyncio.create_task(run_live(_config(server, own_redis.url, duration=10.0, seed=i),
+                                         Credentials(k, s)))
+            for i, (k, s) in enumerate(list(KEYS.items())[:2])]
+
+    def private() -> int:
+        return sum(1 for x in server.served if x.key is not None)
+
+    await asyncio.sleep(3.0)
+    before = private()
+    assert before > 10  # busy
+    own_redis.kill()
+    await asyncio.sleep(0.5)  # what was already on its way lands
+    during = private()
+    await asyncio.sleep(2.0)
+    assert private() == during  # nothing sent while the budget is unknown
+    own_redis.start()
+    results = await asyncio.gather(*runs)
+    assert private() > during + 10  # it resumed
+    errors = _referee_errors(server)
+    assert not [e for e in errors if ke.is_rate_limit_error(e)], errors
+    assert ke.INVALID_NONCE not in errors
+    for r in results:
+        assert _failure(r) is None
+        assert r.summary.outcomes.get("failed", 0) == 0
+        assert r.summary.unresolved == 0
