@@ -34,8 +34,9 @@ __all__ = ["NONCE_ATTEMPTS", "THROTTLED_ATTEMPTS", "Action", "Effect", "Verdict"
 #: and nine more, each after the pause the exchange asked for.
 THROTTLED_ATTEMPTS = 10
 
-#: Tries for a request refused for its nonce (``EAPI:Invalid nonce``): the first and four more.
-NONCE_ATTEMPTS = 5
+#: Tries for a request refused for its nonce (``EAPI:Invalid nonce``): the first and two
+#: more (refusals are rare under the nonce rule; many in a row can earn a lockout).
+NONCE_ATTEMPTS = 3
 
 #: Tries for a request refused for a rate limit or the open-orders cap: the first and one more.
 RATE_LIMITED_ATTEMPTS = 2
