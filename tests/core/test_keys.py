@@ -16,7 +16,7 @@ from engine.clock import VirtualClock
 from engine.core.inflight import InflightCap
 from engine.core.keys import NONCE_STRIKES, KeyPool, LocalWire, NoKeysLeft, PoolKey
 from engine.exchange import SimulatedKraken
-from engine.venues.kraken_rest.nonce import WallClockNonces
+from engine.venues.pooled import pooled_sim_venue
 from engine.venues.simulated import SimulatedVenue
 from tests.sim.simkit import flat
 
@@ -123,36 +123,17 @@ def test_the_inflight_cap_follows_the_pool() -> None:
 # -- the property: random streams over jittered connections ---------------------------------
 
 
-class PooledSimVenue:
-    """A key pool in front of the simulated venue: what the REST venue does, in virtual time."""
-
-    def __init__(self, venue: SimulatedVenue, pool: KeyPool) -> None:
-        self.venue = venue
-        self.pool = pool
-
-    async def request(self, endpoint: str) -> list[str]:
-        key, nonce = await self.pool.acquire()
-        try:
-            reply = await self.venue.request(endpoint, VALIDATE, key=key.label, nonce=nonce)
-        finally:
-            await self.pool.release(key, nonce)
-        errors: list[str] = reply["error"]
-        return errors
-
-
 def stream(seed: int, keys: int, window: int, gaps: list[float], jitter: float) -> list[str]:
     clock = VirtualClock()
     labels = tuple(f"key{i}" for i in range(keys))
     x = SimulatedKraken("pro", prices=flat(), keys=labels, nonce_window=window)
-    nonces = WallClockNonces(clock.wall)
-    pool = KeyPool([PoolKey(k, i, LocalWire(k, nonces, window=window, limit=8))
-                    for i, k in enumerate(labels)])
-    venue = PooledSimVenue(SimulatedVenue(x, clock, latency=0.005, jitter=jitter, seed=seed),
-                           pool)
+    venue = pooled_sim_venue(SimulatedVenue(x, clock, latency=0.005, jitter=jitter, seed=seed),
+                             labels, window=window)
 
     async def one(at: float) -> list[str]:
         await clock.sleep_until(at)
-        return await venue.request("AddOrder")
+        errors: list[str] = (await venue.request("AddOrder", VALIDATE))["error"]
+        return errors
 
     async def main() -> list[str]:
         at, tasks = 0.0, []
