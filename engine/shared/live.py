@@ -15,16 +15,23 @@ import argparse
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from engine.clock import Clock
 from engine.core.engine import Engine, EngineSettings
+from engine.core.keys import WireSlot
 from engine.run.live_config import LiveError
 from engine.shared.budget import RedisBudget
 from engine.shared.link import Link, StoreUnavailable, connect_client
 from engine.shared.nonces import RedisNonces
 from engine.shared.store_url import DEFAULT_ACCOUNT, StoreConfigError, check_account, parse_store
+from engine.shared.wire import RedisWire
 from limiters import KrakenProfile
+
+if TYPE_CHECKING:
+    from engine.run.live_config import LiveConfig
+    from engine.venues.kraken_rest.credentials import Credentials
 
 __all__ = ["SharedPacer", "SharedStore", "add_arguments", "check_store_config", "held_open",
            "key_digest", "open_shared"]
@@ -69,11 +76,12 @@ def key_digest(api_key: str) -> str:
 class SharedStore:
     """A connected store: :meth:`budget` for the engine, :meth:`pacer` for lookups."""
 
-    def __init__(self, link: Link, account: str, api_key: str, lease: float = 5.0) -> None:
+    def __init__(self, link: Link, account: str, api_keys: Sequence[str],
+                 lease: float = 5.0) -> None:
         self.link = link
         self.account = account
         self.lease = lease
-        self._digest = key_digest(api_key)
+        self._digest = key_digest(api_keys[0])  # the engine's API counter: the first key's
         self._budget: RedisBudget | None = None
         self._renewal: asyncio.Task[None] | None = None
 
@@ -100,6 +108,17 @@ class SharedStore:
     def pacer(self, key_id: str, clock: Clock) -> SharedPacer:
         assert self._budget is not None
         return SharedPacer(self._budget, key_id, clock)
+
+    def wires(self, keys: Sequence[Credentials], config: LiveConfig
+              ) -> list[WireSlot] | None:
+        """Without a nonce window: each key's cluster-wide wire lease (one private request
+        of the key on the wire, whichever process sends it), held at most the request
+        timeout plus 2 s by a process that dies.  With a window: None (the in-process
+        slots, over the shared nonces)."""
+        if config.engine.nonce_window > 0:
+            return None
+        return [RedisWire(self.link, self.account, key_digest(k.key),
+                          lease=config.timeout + 2.0) for k in keys]
 
     def nonces(self) -> RedisNonces:
         """The key's nonces, shared by every process on it."""
@@ -134,7 +153,7 @@ class SharedPacer:
         self.charged = 0.0
         self.calls = 0
 
-    async def __call__(self, endpoint: str, cost: int) -> None:
+    async def __call__(self, endpoint: str, cost: float) -> None:
         if cost <= 0:
             return
         while True:
@@ -150,7 +169,8 @@ class SharedPacer:
             await asyncio.sleep(max(c.wait, 1e-3))
 
 
-async def open_shared(store: str, account: str, api_key: str) -> SharedStore | None:
+async def open_shared(store: str, account: str, api_keys: Sequence[str]
+                      ) -> SharedStore | None:
     """Connect to ``store`` (None for memory) and check it answers, before anything is sent."""
     spec = parse_store(store)
     if not spec.shared:
@@ -163,5 +183,5 @@ async def open_shared(store: str, account: str, api_key: str) -> SharedStore | N
         await link.aclose()
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LiveError(f"cannot reach the shared store {spec.where}: {first}") from None
-    return SharedStore(link, check_account(account), api_key)
+    return SharedStore(link, check_account(account), api_keys)
 

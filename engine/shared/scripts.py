@@ -23,7 +23,7 @@ a missing key behave the same.
 
 from __future__ import annotations
 
-__all__ = ["COUNTER", "EPSILON_LUA", "NONCE", "OPEN_ADD", "OPEN_RENEW"]
+__all__ = ["COUNTER", "EPSILON_LUA", "NONCE", "OPEN_ADD", "OPEN_RENEW", "WIRE_CLOSE", "WIRE_OPEN"]
 
 #: The tolerance of :data:`limiters.counter.EPSILON`, as the script spells it.
 EPSILON_LUA = "1e-9"
@@ -187,4 +187,27 @@ local last = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local nonce = math.max(last + 1, now_ms, tonumber(ARGV[1]) + 1)
 redis.call('SET', KEYS[1], string.format('%.0f', nonce), 'EX', 86400)
 return string.format('%.0f', nonce)
+"""
+
+#: "One private request of a key on the wire", cluster-wide: ``KEYS[1]`` the key's wire
+#: lease, ``KEYS[2]`` its nonce (as :data:`NONCE`).  ``ARGV``: token (this request),
+#: lease_ms, the caller's last nonce.  Free: take the lease for ``lease_ms`` and answer
+#: the nonce to send; held: answer ``-ttl`` (ms until it expires, at least -1).  A process
+#: that dies with the lease loses it when the lease expires.
+WIRE_OPEN = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', tonumber(ARGV[2])) then
+  local t = redis.call('TIME')
+  local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local last = tonumber(redis.call('GET', KEYS[2]) or '-1')
+  local nonce = math.max(last + 1, now_ms, tonumber(ARGV[3]) + 1)
+  redis.call('SET', KEYS[2], string.format('%.0f', nonce), 'EX', 86400)
+  return string.format('%.0f', nonce)
+end
+return string.format('%.0f', -math.max(1, redis.call('PTTL', KEYS[1])))
+"""
+
+#: The request is off the wire: drop the lease if it is still this request's (token).
+WIRE_CLOSE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 """
