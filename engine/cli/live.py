@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
             jitter=None if args.jitter_ms is None else args.jitter_ms / 1000.0,
             poll_interval=args.poll_interval, timeout=args.timeout, seed=args.seed,
             engine=EngineSettings(nonce_window=getattr(args, "nonce_window", 0)),
-            store=args.store, account=args.account,
+            store=args.store, account=args.account, store_lease=args.store_lease,
         )
     except MarginTooLarge as e:
         raise UsageError(_margin_message(e, args)) from None

@@ -170,7 +170,8 @@ async def run_live(
     wall0 = time.perf_counter()
     clock = RealClock()
     keys = key_list(credentials)
-    shared = await open_shared(config.store, config.account, [k.key for k in keys])
+    shared = await open_shared(config.store, config.account, [k.key for k in keys],
+                               config.store_lease)
     nonces: WallClockNonces | RedisNonces = WallClockNonces() if shared is None else shared.nonces()
     rest = rest_venue(config, keys, nonces, transport,
                       None if shared is None else shared.wires(keys, config))

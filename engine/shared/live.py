@@ -42,6 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", default="memory", metavar="memory|redis://HOST:PORT/DB",
                    help="where the rate budget lives: this process (memory, the default) or "
                         "a Redis server shared by every process on the account")
+    p.add_argument("--store-lease", type=float, default=5.0, metavar="SECONDS",
+                   help="with a shared store: seconds after which the open-order slots of a "
+                        "process that died are free again (default 5; renewed every third)")
     p.add_argument("--account", default=DEFAULT_ACCOUNT, metavar="NAME",
                    help="the account's name in the shared store (default "
                         f"{DEFAULT_ACCOUNT!r}); processes on one account share its budget")
@@ -169,8 +172,8 @@ class SharedPacer:
             await asyncio.sleep(max(c.wait, 1e-3))
 
 
-async def open_shared(store: str, account: str, api_keys: Sequence[str]
-                      ) -> SharedStore | None:
+async def open_shared(store: str, account: str, api_keys: Sequence[str],
+                      lease: float = 5.0) -> SharedStore | None:
     """Connect to ``store`` (None for memory) and check it answers, before anything is sent."""
     spec = parse_store(store)
     if not spec.shared:
@@ -183,5 +186,5 @@ async def open_shared(store: str, account: str, api_keys: Sequence[str]
         await link.aclose()
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LiveError(f"cannot reach the shared store {spec.where}: {first}") from None
-    return SharedStore(link, check_account(account), api_keys)
+    return SharedStore(link, check_account(account), api_keys, lease)
 
