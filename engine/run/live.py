@@ -9,6 +9,12 @@
   an :class:`~engine.venues.kraken_rest.pacing.ApiPacer`), under a
   :class:`~kraken_rest.dryrun.DryRunVenue` in a dry run (cancels, amends and edits answered
   locally, never sent);
+* the keys: one, or a pool of several keys of the account (:mod:`engine.run.live_keys`),
+  one private request per key on the wire unless ``EngineSettings.nonce_window`` declares
+  the keys' Kraken nonce window (:mod:`engine.core.keys`); the engine's in-flight cap follows
+  the pool's concurrency; ``EOrder:Unknown order`` on an amend, edit or cancel is looked up
+  (:class:`~engine.venues.kraken_rest.gone.GoneOrderLookup`): a fill found there goes to the
+  strategy like the poller's, and the summary's ``fills`` count both;
 * the pair rules (tick size, order minimums, decimals), read from the venue's public
   ``AssetPairs`` asked for exactly the configured pairs: any pair the exchange lists can be
   traded (names are checked for their ``BASE/QUOTE`` spelling up front, existence there);
