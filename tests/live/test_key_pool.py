@@ -244,3 +244,26 @@ async def test_unknown_order_on_an_amend_is_looked_up_paced(status: str | None) 
     assert inner.asked[-1] == ("QueryOrders", {"txid": "OAAAAA-BBBBB-CCCCCC"})
     await venue.request("AddOrder", {})  # not a change: no lookup
     assert inner.asked[-1][0] == "AddOrder"
+
+
+# -- a live run over a pool ------------------------------------------------------------------
+
+
+async def test_a_live_run_goes_on_when_one_key_of_its_pool_is_refused(
+        start_server: Any) -> None:
+    from engine.exchange.server import DEMO_KEY, DEMO_SECRET
+    from engine.run.live import LiveConfig, run_live
+
+    server = await start_server()
+    config = LiveConfig(strategy="burst", duration=2.0, base_url=server.url,
+                        decay_step=server.config.decay_step, jitter=server.config.jitter,
+                        poll_interval=1.0)
+    result = await run_live(config, [Credentials(KEY2, SECRET2),
+                                     Credentials(DEMO_KEY, DEMO_SECRET)])
+    s = result.summary
+    assert s.failure is None and s.unresolved == 0 and s.rate_limit_errors == 0
+    keys = result.details["keys"]
+    assert [k["removed"] for k in keys] == [ke.INVALID_KEY, None]
+    assert keys[0]["requests"] == 1 and keys[1]["requests"] > 5
+    assert server.exchange.stats.errors.get(ke.INVALID_NONCE, 0) == 0
+    assert "fills" in result.as_dict()
