@@ -87,7 +87,13 @@ from engine.run.live_config import (
     MarginTooLarge,
     limiter_settings,
 )
-from engine.run.live_keys import closed_order, engine_settings, key_list, rest_venue
+from engine.run.live_keys import (
+    bind_pool,
+    closed_order,
+    engine_settings,
+    key_list,
+    rest_venue,
+)
 from engine.run.live_start import key_refused_message, load_markets, nonce_refused_message
 from engine.run.loop import RunLoop
 from engine.run.sampling import Sample, Sampler
@@ -219,8 +225,7 @@ class _LiveRun:
         recovering.pace = gone.pace = self.pacer
         self.gone = gone
         gone.on_gone = self._looked_up
-        assert rest.pool is not None
-        rest.pool.on_capacity = self.engine.budget.inflight.limit
+        bind_pool(self.engine, rest)
         self.loop = RunLoop(clock, [self.engine], tally=self.tally, observe=self._observe)
         self.feed: TickerFeed | None = None
         self.poller: OrderPoller | None = None
