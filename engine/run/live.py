@@ -9,6 +9,12 @@
   an :class:`~engine.venues.kraken_rest.pacing.ApiPacer`), under a
   :class:`~kraken_rest.dryrun.DryRunVenue` in a dry run (cancels, amends and edits answered
   locally, never sent);
+* the keys: one, or a pool of several keys of the account (:mod:`engine.run.live_keys`),
+  one private request per key on the wire unless ``EngineSettings.nonce_window`` declares
+  the keys' Kraken nonce window (:mod:`engine.core.keys`); the engine's in-flight cap follows
+  the pool's concurrency; ``EOrder:Unknown order`` on an amend, edit or cancel is looked up
+  (:class:`~engine.venues.kraken_rest.gone.GoneOrderLookup`): a fill found there goes to the
+  strategy like the poller's, and the summary's ``fills`` count both;
 * the pair rules (tick size, order minimums, decimals), read from the venue's public
   ``AssetPairs`` asked for exactly the configured pairs: any pair the exchange lists can be
   traded (names are checked for their ``BASE/QUOTE`` spelling up front, existence there);
@@ -81,7 +87,13 @@ from engine.run.live_config import (
     MarginTooLarge,
     limiter_settings,
 )
-from engine.run.live_keys import closed_order, engine_settings, key_list, rest_venue
+from engine.run.live_keys import (
+    bind_pool,
+    closed_order,
+    engine_settings,
+    key_list,
+    rest_venue,
+)
 from engine.run.live_start import key_refused_message, load_markets, nonce_refused_message
 from engine.run.loop import RunLoop
 from engine.run.sampling import Sample, Sampler
@@ -213,8 +225,7 @@ class _LiveRun:
         recovering.pace = gone.pace = self.pacer
         self.gone = gone
         gone.on_gone = self._looked_up
-        assert rest.pool is not None
-        rest.pool.on_capacity = self.engine.budget.inflight.limit
+        bind_pool(self.engine, rest)
         self.loop = RunLoop(clock, [self.engine], tally=self.tally, observe=self._observe)
         self.feed: TickerFeed | None = None
         self.poller: OrderPoller | None = None
