@@ -31,6 +31,7 @@ _INSERT = {
     "outcomes": "INSERT OR IGNORE INTO outcomes VALUES (?,?,?,?,?,?,?,?)",
     "orders": "INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?)",
     "counters": "INSERT OR REPLACE INTO counters VALUES (?,?,?)",
+    "gone": "UPDATE orders SET state = 'closed', wall = ? WHERE cl_ord_id = ?",
 }
 
 
@@ -124,8 +125,8 @@ class JournalWriter:
                     rows.clear()
             db.execute("COMMIT")
         except (sqlite3.Error, OSError) as e:
-            if db.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(sqlite3.Error):
+                if db.in_transaction:
                     db.execute("ROLLBACK")
             raise self._fail(e) from None
         self.flushes += 1
