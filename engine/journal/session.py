@@ -48,7 +48,11 @@ def default_path(base_url: str, api_key: str, env: Mapping[str, str] | None = No
     state = e.get("XDG_STATE_HOME") or str(Path(e.get("HOME", "~")).expanduser()
                                            / ".local" / "state")
     url = urlsplit(base_url)
-    host = (url.hostname or "exchange") + (f"_{url.port}" if url.port else "")
+    try:
+        port = url.port
+    except ValueError:  # the base URL's own check names a bad port
+        port = None
+    host = (url.hostname or "exchange") + (f"_{port}" if port else "")
     return Path(state) / "orderpace" / host / f"{key_id_of(api_key)}.sqlite"
 
 

@@ -71,6 +71,7 @@ from engine.core.engine import Engine
 from engine.core.metrics import PairStats
 from engine.errors import EngineError
 from engine.intents import CancelOrderBatch, QueryOpenOrders
+from engine.journal.live import LiveJournal
 from engine.markets import Markets
 from engine.numbers import positive_decimal
 from engine.outcomes import Handle, Outcome, Status
@@ -168,17 +169,23 @@ async def run_live(
         timeout=httpx.Timeout(config.timeout, connect=min(5.0, config.timeout),
                               pool=min(5.0, config.timeout)),
     )
+    journal = LiveJournal.open(config, credentials.key, clock, account=rest.base_url)
     recovering = RecoveringVenue(rest, config.recovery)
     dry = DryRunVenue(recovering) if config.dry_run else None
     venue: Venue = dry if dry is not None else recovering
     try:
         markets = await load_markets(rest, config.pairs)
         run = _LiveRun(config, credentials, strategy_type, params, markets, clock, rest,
-                       recovering, dry, venue, nonces)
+                       recovering, dry, venue, nonces, journal)
         await run.main(stop if stop is not None else asyncio.Event())
+    except BaseException:
+        journal.close(None)  # the run never ended cleanly: recovery looks at it next time
+        raise
     finally:
         await venue.aclose()
-    return run.result(time.perf_counter() - wall0)
+    result = run.result(time.perf_counter() - wall0)
+    journal.close(result.as_dict())
+    return result
 
 
 class _LiveRun:
@@ -187,7 +194,7 @@ class _LiveRun:
     def __init__(
         self, config: LiveConfig, credentials: Credentials, strategy_type: Any, params: Any,
         markets: Markets, clock: RealClock, rest: KrakenRestVenue, recovering: RecoveringVenue,
-        dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces,
+        dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces, journal: LiveJournal,
     ) -> None:
         self.config = config
         self.key_prefix = credentials.key_prefix
@@ -200,9 +207,11 @@ class _LiveRun:
         self.dry = dry
         self.nonces = nonces
         self.tally = OutcomeTally()
+        self.journal = journal
         self.engine = Engine(
             venue, tier=config.tier, clock=clock, limits=limiter_settings(config),
             settings=config.engine, markets=markets, store=MemoryStore(), key_id=_KEY_ID,
+            observer=journal.observer,
         )
         self.pacer = api_pacer_for(self.engine)
         recovering.pace = self.pacer
@@ -225,7 +234,9 @@ class _LiveRun:
         engine = self.engine
         run = self.loop
         async with engine:
+            self.journal.seed(engine)  # counters from the journal, before any request
             await self._check_key()
+            await self.journal.recover(engine)  # a crashed run's orders and intents
             ctx: StrategyContext[Any] = StrategyContext(
                 name=cfg.strategy, engine=engine, params=self.params, markets=self.markets,
                 rng=random.Random(f"strategy:{cfg.seed}"),
@@ -460,6 +471,7 @@ class _LiveRun:
             "closed_by_poller": self.poller.closed if self.poller is not None else 0,
             "dry_run_local": dict(self.dry.local) if self.dry is not None else {},
             "limits": attrs.asdict(limiter_settings(cfg)),
+            "journal": self.journal.details(),
         }
         return LiveResult(summary, details, self.interrupted)
 
