@@ -124,5 +124,7 @@ class Strategy(Generic[P]):
     def stop(self) -> None:
         """Called once at the end of the run.  By default cancels every open order."""
         for order in self.ctx.open_orders():
-            if not order.closing:
+            # each cancel may pump the engine, which can expire queued adds listed here
+            # (their orders are then gone): look each up again before cancelling it
+            if not order.closing and self.ctx.order(order.cl_ord_id) is not None:
                 self.ctx.submit(CancelOrder(order.cl_ord_id))

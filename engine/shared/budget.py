@@ -22,6 +22,7 @@ could not reach Redis are kept and sent first, in order, once it answers again.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -65,13 +66,19 @@ class RedisBudget:
     used as they are.
     """
 
-    __slots__ = ("_api", "_backlog", "_cancel_max", "_held_margin", "_key_names", "_levels",
-                 "_link", "_lost", "_max_open", "_pairs", "_prefix", "_sha", "_sha_add",
-                 "_sha_renew", "_trading", "account", "inflight", "lease", "proc", "reserve",
-                 "stats")
+    __slots__ = ("_adding", "_api", "_backlog", "_cancel_max", "_granted_at", "_held_margin",
+                 "_hold_until", "_key_names", "_levels", "_link", "_lost", "_max_open",
+                 "_pairs", "_prefix", "_sha", "_sha_add", "_sha_renew", "_trading", "account",
+                 "count", "inflight", "lease", "proc", "reserve", "stats")
 
     #: Seconds between two asks for an open-order slot while the account's are all taken.
     SLOT_POLL = 0.2
+    #: Seconds after an add's slots were decided during which a renewal keeps the count.
+    GRANT_SETTLE = 1.0
+    #: Seconds without charges after Redis answers again (it may have lost its state):
+    #: every process first puts back the levels and slots it knows -- each retries a failed
+    #: decision within a second -- and only then does anyone charge.
+    RESTORE_GRACE = 1.5
 
     def __init__(self, profile: KrakenProfile, settings: EngineSettings, link: Link,
                  account: str, key_names: Mapping[str, str] | None = None, *,
@@ -86,6 +93,8 @@ class RedisBudget:
         self.lease = lease  # seconds a process's open-order slots outlive its last renewal
         self.proc = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"  # this process, in the slots
         self._pairs: set[str] = set()  # pairs this process took slots on
+        self._adding: dict[str, int] = {}  # pair -> adds whose slots are being decided
+        self._granted_at: dict[str, float] = {}  # pair -> loop time of the last decision
         self._trading: CounterSpec = profile.trading
         self._api: CounterSpec = profile.api
         self.reserve = cancel_reserve(profile, settings)
@@ -95,6 +104,8 @@ class RedisBudget:
         self._levels: dict[str, CounterState] = {}
         self._backlog: list[tuple[str, tuple[str, ...]]] = []
         self._lost = False  # a call failed: Redis may come back without its state
+        self._hold_until = -math.inf  # no charges before this (engine clock): see _flush
+        self.count: Callable[[str], int] | None = None  # pair -> slots held (renewals)
         self.inflight = InflightCap(settings.max_inflight)
         self.stats: dict[str, PairStats] = {}
 
@@ -141,12 +152,22 @@ class RedisBudget:
         c = spec.check_cost(cost)
         if self._backlog or self._lost:
             self._flush_backlog(now)
-        self._pairs.add(pair)
         key = self.trade_key(pair)
+        if now < self._hold_until:
+            return self._held_back(key, now)
+        self._pairs.add(pair)
         args = (*counter_args("try", spec, c, None), self.proc, str(mine), str(n),
                 str(self._max_open), str(round(self.lease * 1000)), repr(self.SLOT_POLL))
         fut = self._link.call(self._sha_add, (key, *self._open_keys(pair)), args)
+        self._adding[pair] = self._adding.get(pair, 0) + 1
+        fut.add_done_callback(lambda _f: self._added(pair))
         return self._answer(fut, key, c, now, pair)
+
+    def _added(self, pair: str) -> None:
+        """An add's slots were decided; the engine counts the add as on the wire a few
+        loop turns later: until then (:data:`GRANT_SETTLE` s) renewals leave the count."""
+        self._adding[pair] -= 1
+        self._granted_at[pair] = asyncio.get_running_loop().time()
 
     def _open_keys(self, pair: str) -> tuple[str, str]:
         base = f"{self._prefix}open:{pair}"
@@ -154,13 +175,20 @@ class RedisBudget:
 
     async def renew(self, counts: Mapping[str, int]) -> None:
         """Renew this process's lease on every pair it took slots on, setting what it holds
-        there (``counts``: pair -> orders open, unknown or on the wire)."""
+        there (``counts``: pair -> orders open, unknown or on the wire) -- except on a pair
+        with an add being decided: its slots are granted in Redis before this process
+        counts the add as on the wire, so there the lease alone is renewed."""
+        now = asyncio.get_running_loop().time()
         futs = [self._link.call(self._sha_renew, self._open_keys(p),
-                                (self.proc, str(counts.get(p, 0)),
-                                 str(round(self.lease * 1000))))
+                                (self.proc, "-2" if self._deciding(p, now) else
+                                 str(counts.get(p, 0)), str(round(self.lease * 1000))))
                 for p in sorted(self._pairs)]
         for f in futs:
             await f
+
+    def _deciding(self, pair: str, now: float) -> bool:
+        return bool(self._adding.get(pair)) or now - self._granted_at.get(pair, -1e9) < (
+            self.GRANT_SETTLE)
 
     async def release(self) -> None:
         """Give every slot back now (a clean exit)."""
@@ -192,8 +220,10 @@ class RedisBudget:
         return self._op(self.api_key(key), counter_args("saturate", self._api, 0.0, None), now)
 
     def resync_trading(self, pair: str, level: float, now: float) -> Awaitable[None]:
+        """The level the exchange published, or a process's own estimate: the shared
+        counter is *raised* to it, never lowered (the others' charges may be newer)."""
         return self._op(self.trade_key(pair),
-                        counter_args("resync", self._trading, level, None), now)
+                        counter_args("raise", self._trading, level, None), now)
 
     def trading_level(self, pair: str, now: float) -> float:
         s = self._levels.get(self.trade_key(pair))
@@ -211,10 +241,17 @@ class RedisBudget:
         the operations that failed, in order."""
         if self._lost:
             self._lost = False
+            self._hold_until = now + self.RESTORE_GRACE
             for key, state in self._levels.items():
                 spec = self._api if key.startswith(f"{self._prefix}api:") else self._trading
                 args = counter_args("raise", spec, spec.level(state, now), None)
                 self._link.call(self._sha, (key,), args).add_done_callback(self._failed)
+            if self.count is not None:  # what this process holds, before anyone adds
+                for p in sorted(self._pairs):
+                    self._link.call(self._sha_renew, self._open_keys(p),
+                                    (self.proc, str(self.count(p)),
+                                     str(round(self.lease * 1000)))
+                                    ).add_done_callback(self._failed)
         backlog, self._backlog = self._backlog, []
         for key, args in backlog:
             self._link.call(self._sha, (key,), args).add_done_callback(
@@ -231,10 +268,18 @@ class RedisBudget:
                 self._backlog.append((key, args))
         return done
 
+    async def _held_back(self, key: str, now: float) -> Charge:
+        """Refused here, without asking Redis: the restore grace is on."""
+        s = self._levels.get(key)
+        return Charge(False, self._hold_until - now,
+                      0.0 if s is None else self._trading.level(s, now))
+
     def _try(self, key: str, spec: CounterSpec, cost: float, now: float,
              stat: str) -> Awaitable[Charge]:
         if self._backlog or self._lost:
             self._flush_backlog(now)
+        if now < self._hold_until:
+            return self._held_back(key, now)
         fut = self._link.call(self._sha, (key,), counter_args("try", spec, cost, None))
         return self._answer(fut, key, cost, now, stat)
 

@@ -99,6 +99,7 @@ class SharedStore:
         Redis what it holds on each pair (``count(pair)``: open, unknown, on the wire)."""
         budget, names = self._budget, tuple(pairs)
         assert budget is not None
+        budget.count = count
 
         async def renew() -> None:
             while True:

@@ -123,6 +123,7 @@ return counter(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(
 #: renewing, and its slots are free once its lease has expired.
 _SLOTS_FN = """
 local function slots(counts, leases, proc, mine, lease_ms)
+  -- mine < 0: renew the lease only, keep the count (an add of this process is being decided)
   local t = redis.call('TIME')
   local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   local dead = redis.call('ZRANGEBYSCORE', leases, '-inf', now_ms)
@@ -132,7 +133,7 @@ local function slots(counts, leases, proc, mine, lease_ms)
       redis.call('ZREM', leases, p)
     end
   end
-  redis.call('HSET', counts, proc, mine)
+  if mine >= 0 then redis.call('HSET', counts, proc, mine) end
   redis.call('ZADD', leases, now_ms + lease_ms, proc)
   redis.call('PEXPIRE', counts, lease_ms * 4)
   redis.call('PEXPIRE', leases, lease_ms * 4)
@@ -165,9 +166,9 @@ return r
 
 #: Renew a process's lease and set what it holds (``ARGV``: proc, mine, lease_ms; keys as
 #: :data:`OPEN_ADD`'s 2 and 3); answers the account's total.  ``mine`` -1: leave (release
-#: everything now, on a clean exit).
+#: everything now, on a clean exit); -2: renew the lease only.
 OPEN_RENEW = _SLOTS_FN + """
-if tonumber(ARGV[2]) < 0 then
+if tonumber(ARGV[2]) == -1 then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 0
