@@ -54,6 +54,13 @@ def counter_args(op: str, spec: CounterSpec, amount: float, now: float | None,
             "" if now is None else repr(float(now)))
 
 
+async def _all(futs: list[asyncio.Future[Any]]) -> None:
+    """Wait for every future; then raise the first failure, if any (none left unread)."""
+    for r in await asyncio.gather(*futs, return_exceptions=True):
+        if isinstance(r, BaseException):
+            raise r
+
+
 def _charge(reply: Any) -> Charge:
     return Charge(int(reply[0]) == 1, float(reply[1]), float(reply[2]))
 
@@ -183,8 +190,7 @@ class RedisBudget:
                                 (self.proc, "-2" if self._deciding(p, now) else
                                  str(counts.get(p, 0)), str(round(self.lease * 1000))))
                 for p in sorted(self._pairs)]
-        for f in futs:
-            await f
+        await _all(futs)
 
     def _deciding(self, pair: str, now: float) -> bool:
         return bool(self._adding.get(pair)) or now - self._granted_at.get(pair, -1e9) < (
@@ -194,8 +200,7 @@ class RedisBudget:
         """Give every slot back now (a clean exit)."""
         futs = [self._link.call(self._sha_renew, self._open_keys(p), (self.proc, "-1", "0"))
                 for p in sorted(self._pairs)]
-        for f in futs:
-            await f
+        await _all(futs)
 
     async def account_open(self, pair: str) -> int:
         """Orders the account holds on ``pair`` (every live process), from Redis."""
