@@ -34,7 +34,6 @@ CREATE TABLE IF NOT EXISTS intents (
 CREATE TABLE IF NOT EXISTS requests (
     run INTEGER NOT NULL, hid INTEGER NOT NULL, attempt INTEGER NOT NULL,
     endpoint TEXT NOT NULL, order_id TEXT, key_id TEXT, wall REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS requests_hid ON requests (run, hid);
 CREATE TABLE IF NOT EXISTS replies (
     run INTEGER NOT NULL, hid INTEGER NOT NULL, endpoint TEXT, ok INTEGER NOT NULL,
     error TEXT, txid TEXT, wall REAL NOT NULL);
@@ -46,7 +45,6 @@ CREATE TABLE IF NOT EXISTS orders (
     cl_ord_id TEXT PRIMARY KEY, run INTEGER NOT NULL, txid TEXT, pair TEXT NOT NULL,
     side TEXT, price TEXT, volume TEXT, state TEXT NOT NULL, placed_wall REAL,
     strategy TEXT, wall REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS orders_state ON orders (state);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, level REAL NOT NULL,
     wall REAL NOT NULL);
 """
