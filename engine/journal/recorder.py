@@ -129,8 +129,8 @@ class JournalRecorder:
 
     def intent_accepted(self, hid: int, intent: Intent, strategy: str, time: float) -> None:
         ids, pair = intent_ids(intent)
-        self.writer.add("intents", (self.run, hid, type(intent).__name__, strategy, ids, pair,
-                                    self._clock.wall()))
+        self.writer.add("events", (self.run, hid, "i", type(intent).__name__, ids, pair, None,
+                                   strategy, self._clock.wall(), 0))
         self._soon()
 
     def requests_ready(self, batch: Sequence[Outgoing]) -> asyncio.Future[None]:
@@ -139,8 +139,8 @@ class JournalRecorder:
         for o in batch:
             p = o.params
             oid = p.get("cl_ord_id") or p.get("txid")
-            add("requests", (run, o.hid, o.attempt, o.endpoint,
-                             None if oid is None else str(oid), key, wall))
+            add("events", (run, o.hid, "q", o.endpoint, None if oid is None else str(oid), key,
+                           o.attempt, None, wall, 0))
         if self._levels is not None:
             for name, level in self._levels():
                 add("counters", (name, level, wall))
@@ -158,20 +158,21 @@ class JournalRecorder:
               time: float) -> None:
         row: tuple[Any, ...]
         if reply is None:
-            row = (self.run, hid, endpoint, 0, error, None, self._clock.wall())
+            row = (self.run, hid, "r", endpoint, error, None, 0, None, self._clock.wall(), 0)
         else:
             errors = reply.get("error")
             if errors:
                 text = ",".join(map(str, errors)) if isinstance(errors, list) else str(errors)
-                row = (self.run, hid, endpoint, 0, text, None, self._clock.wall())
+                row = (self.run, hid, "r", endpoint, text, None, 0, None, self._clock.wall(), 0)
             else:
-                row = (self.run, hid, endpoint, 1, None, _txid(reply), self._clock.wall())
-        self.writer.add("replies", row)
+                row = (self.run, hid, "r", endpoint, None, _txid(reply), 1, None,
+                       self._clock.wall(), 0)
+        self.writer.add("events", row)
         self._soon()
 
     def outcome(self, hid: int, outcome: Outcome) -> None:
-        self.writer.add("outcomes", (self.run, hid, outcome.status.value, outcome.txid,
-                                     outcome.error, int(outcome.sent), self._clock.wall(), 0))
+        self.writer.add("events", (self.run, hid, "o", outcome.status.value, outcome.error,
+                                   outcome.txid, int(outcome.sent), None, self._clock.wall(), 0))
         self._soon()
 
     def orders_changed(self, views: Sequence[OrderView]) -> None:

@@ -25,10 +25,7 @@ from engine.journal.schema import SCHEMA, VERSION
 __all__ = ["JournalError", "JournalWriter"]
 
 _INSERT = {
-    "intents": "INSERT OR REPLACE INTO intents VALUES (?,?,?,?,?,?,?)",
-    "requests": "INSERT INTO requests VALUES (?,?,?,?,?,?,?)",
-    "replies": "INSERT INTO replies VALUES (?,?,?,?,?,?,?)",
-    "outcomes": "INSERT OR IGNORE INTO outcomes VALUES (?,?,?,?,?,?,?,?)",
+    "events": "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)",
     "orders": "INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?)",
     "counters": "INSERT OR REPLACE INTO counters VALUES (?,?,?)",
     "gone": "UPDATE orders SET state = 'closed', wall = ? WHERE cl_ord_id = ?",
