@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from benchmarks import micro
+from benchmarks import micro, nonces
 from benchmarks.runner import LIMITERS, limiter, run_cell
 from benchmarks.workloads import WORKLOADS, workload
 from limiters import Tier
@@ -241,5 +241,6 @@ def run_suite(
         "results": rows,
         "ratios": ratios(cells),
         "micro": micro_results,
+        "nonces": nonces.run_nonces(cfg.quick),
         "cells": cells,
     }
