@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from benchmarks.nonces import render_nonces
+from benchmarks.shared_store import render_shared_store
 
 __all__ = ["Written", "render_markdown", "write_chart", "write_results"]
 
@@ -222,6 +223,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         *_micro_rows(data),
         "",
         *render_nonces(data.get("nonces")),
+        *render_shared_store(data.get("shared_store")),
         "## How each contender is set up",
         "",
         NOTES,

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from benchmarks import micro, nonces
+from benchmarks import micro, nonces, shared_store
 from benchmarks.runner import LIMITERS, limiter, run_cell
 from benchmarks.workloads import WORKLOADS, workload
 from limiters import Tier
@@ -242,5 +242,6 @@ def run_suite(
         "ratios": ratios(cells),
         "micro": micro_results,
         "nonces": nonces.run_nonces(cfg.quick),
+        "shared_store": shared_store.run_shared_store(cfg.quick),
         "cells": cells,
     }

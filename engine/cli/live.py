@@ -60,6 +60,7 @@ from engine.cli.logsetup import configure_live_logging
 from engine.core.settings import EngineSettings
 from engine.journal import options as journal_options
 from engine.run.live import LiveConfig, LiveError, LiveResult, MarginTooLarge, run_live
+from engine.shared import live as shared_store
 from engine.venues.kraken_rest.credentials import Credentials, CredentialsError
 from engine.venues.kraken_rest.rest import DEFAULT_BASE_URL
 
@@ -122,6 +123,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=cli_types.seed, default=0, metavar="N",
                    help="seed of the strategy's random choices (default 0)")
     journal_options.add_arguments(p)
+    shared_store.add_arguments(p)
 
 
 def load_credentials(path: str | None) -> Credentials:
@@ -154,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
             poll_interval=args.poll_interval, timeout=args.timeout, seed=args.seed,
             engine=EngineSettings(nonce_window=getattr(args, "nonce_window", 0)),
             **journal_options.live_settings(args, credentials.key),
+            store=args.store, account=args.account, store_lease=args.store_lease,
         )
     except MarginTooLarge as e:
         raise UsageError(_margin_message(e, args)) from None

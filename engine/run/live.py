@@ -99,17 +99,19 @@ from engine.run.live_start import key_refused_message, load_markets, nonce_refus
 from engine.run.loop import RunLoop
 from engine.run.sampling import Sample, Sampler
 from engine.run.summary import OutcomeTally, Summary, params_of, rate_limit_errors
+from engine.shared.live import SharedPacer, SharedStore, held_open, open_shared
+from engine.shared.nonces import RedisNonces
 from engine.venues.base import TransportError, Venue
 from engine.venues.kraken_rest.credentials import Credentials
 from engine.venues.kraken_rest.dryrun import DryRunVenue
 from engine.venues.kraken_rest.gone import GoneOrderLookup
 from engine.venues.kraken_rest.nonce import WallClockNonces
-from engine.venues.kraken_rest.pacing import api_pacer_for
+from engine.venues.kraken_rest.pacing import ApiPacer, api_pacer_for
 from engine.venues.kraken_rest.poller import ClosedOrder, OrderPoller
 from engine.venues.kraken_rest.prices import TickerFeed
 from engine.venues.kraken_rest.recovery import RecoveringVenue
 from engine.venues.kraken_rest.rest import KrakenRestVenue
-from limiters import MemoryStore, tier_limits
+from limiters import KrakenProfile, MemoryStore, tier_limits
 from strategies.context import StrategyContext
 from strategies.params import parse_params
 from strategies.registry import Registry, discover
@@ -180,9 +182,12 @@ async def run_live(
     params = parse_params(strategy_type.params_type, config.settings, strategy=config.strategy)
     wall0 = time.perf_counter()
     clock = RealClock()
-    nonces = WallClockNonces()
     keys = key_list(credentials)
-    rest = rest_venue(config, keys, nonces, transport)
+    shared = await open_shared(config.store, config.account, [k.key for k in keys],
+                               config.store_lease)
+    nonces: WallClockNonces | RedisNonces = WallClockNonces() if shared is None else shared.nonces()
+    rest = rest_venue(config, keys, nonces, transport,
+                      None if shared is None else shared.wires(keys, config))
     journal = LiveJournal.open(config, keys[0].key, clock, account=rest.base_url)
     recovering = RecoveringVenue(rest, config.recovery)
     gone = GoneOrderLookup(recovering)
@@ -191,13 +196,15 @@ async def run_live(
     try:
         markets = await load_markets(rest, config.pairs)
         run = _LiveRun(config, keys[0], strategy_type, params, markets, clock, rest,
-                       recovering, dry, venue, nonces, gone, journal)
+                       recovering, dry, venue, nonces, gone, journal, shared)
         await run.main(stop if stop is not None else asyncio.Event())
     except BaseException:
         journal.close(None)  # the run never ended cleanly: recovery looks at it next time
         raise
     finally:
         await venue.aclose()
+        if shared is not None:
+            await shared.aclose()
     result = run.result(time.perf_counter() - wall0)
     journal.close(result.as_dict())
     return result
@@ -209,8 +216,9 @@ class _LiveRun:
     def __init__(
         self, config: LiveConfig, credentials: Credentials, strategy_type: Any, params: Any,
         markets: Markets, clock: RealClock, rest: KrakenRestVenue, recovering: RecoveringVenue,
-        dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces,
+        dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces | RedisNonces,
         gone: GoneOrderLookup, journal: LiveJournal,
+        shared: SharedStore | None = None,
     ) -> None:
         self.config = config
         self.key_prefix = credentials.key_prefix
@@ -224,12 +232,20 @@ class _LiveRun:
         self.nonces = nonces
         self.tally = OutcomeTally()
         self.journal = journal
+        limits = limiter_settings(config)
+        self.shared = shared
         self.engine = Engine(
-            venue, tier=config.tier, clock=clock, limits=limiter_settings(config),
+            venue, tier=config.tier, clock=clock, limits=limits,
             settings=engine_settings(config, rest), markets=markets, store=MemoryStore(),
             key_id=_KEY_ID, observer=journal.observer,
+            budget=None if shared is None else shared.budget(
+                KrakenProfile.for_tier(config.tier, limits), engine_settings(config, rest),
+                _KEY_ID),
         )
-        self.pacer = api_pacer_for(self.engine)
+        self.pacer: ApiPacer | SharedPacer = (
+            api_pacer_for(self.engine) if shared is None else shared.pacer(_KEY_ID, clock))
+        if shared is not None:  # open-order leases renewed while this process lives
+            shared.start(held_open(self.engine), markets.names)
         recovering.pace = gone.pace = self.pacer
         self.gone = gone
         gone.on_gone = self._looked_up
@@ -500,6 +516,7 @@ class _LiveRun:
             "dry_run_local": dict(self.dry.local) if self.dry is not None else {},
             "limits": attrs.asdict(limiter_settings(cfg)),
             "journal": self.journal.details(),
+            **({} if self.shared is None else self.shared.details()),
         }
         return LiveResult(summary, details, self.interrupted, run.fills())
 

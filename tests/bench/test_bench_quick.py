@@ -95,3 +95,12 @@ def test_nonce_discipline_section(quick_run: tuple[Path, dict[str, Any]]) -> Non
         one, pool, window = (c["startup_seconds"] for c in section["serial"][i:i + 3])
         assert window < pool < one
     assert "## Nonce discipline" in (out / "latest.md").read_text()
+
+
+def test_shared_store_section(quick_run: tuple[Path, dict[str, Any]]) -> None:
+    """A decision's latency beside PING/INCR on the same server; 1, 2, 4 processes."""
+    section = quick_run[1]["shared_store"]
+    lat = section["latency"]
+    assert all(_finite(lat[k]["median_us"]) for k in ("ping", "incr", "script", "decision"))
+    assert [t["processes"] for t in section["throughput"]] == [1, 2, 4]
+    assert all(t["decisions_per_s"] > 0 for t in section["throughput"])
