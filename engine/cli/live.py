@@ -6,6 +6,7 @@
                    [--duration SECONDS] [--set key=value ...] [--json] [--dry-run]
                    [--on-exit cancel|leave] [--credentials-file FILE]
                    [--decay-step S] [--jitter-ms MS] [--poll-interval S] [--timeout S]
+                   [--transport rest|ws] [--ws-url URL] [--dead-man SECONDS]
 
 Credentials come from ``KRAKEN_API_KEY`` and ``KRAKEN_API_SECRET``, or from
 ``--credentials-file`` (owner-only permissions); without them the command exits with code 2
@@ -56,6 +57,8 @@ from engine.cli import Subcommand, UsageError
 from engine.cli import types as cli_types
 from engine.cli.logsetup import configure_live_logging
 from engine.run.live import LiveConfig, LiveError, LiveResult, MarginTooLarge, run_live
+from engine.run.transport_options import add_arguments as add_transport_arguments
+from engine.run.transport_options import options_from_args as transport_from_args
 from engine.venues.kraken_rest.credentials import Credentials, CredentialsError
 from engine.venues.kraken_rest.rest import DEFAULT_BASE_URL
 
@@ -115,6 +118,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="seconds to wait for each reply (default 10)")
     p.add_argument("--seed", type=cli_types.seed, default=0, metavar="N",
                    help="seed of the strategy's random choices (default 0)")
+    add_transport_arguments(p)
 
 
 def load_credentials(path: str | None) -> Credentials:
@@ -144,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
             on_exit=args.on_exit, decay_step=args.decay_step,
             jitter=None if args.jitter_ms is None else args.jitter_ms / 1000.0,
             poll_interval=args.poll_interval, timeout=args.timeout, seed=args.seed,
+            transport=transport_from_args(args),
         )
     except MarginTooLarge as e:
         raise UsageError(_margin_message(e, args)) from None

@@ -82,6 +82,7 @@ from engine.run.live_config import (
     limiter_settings,
 )
 from engine.run.live_start import key_refused_message, load_markets, nonce_refused_message
+from engine.run.live_ws import LiveTransport
 from engine.run.loop import RunLoop
 from engine.run.sampling import Sample, Sampler
 from engine.run.summary import OutcomeTally, Summary, params_of, rate_limit_errors
@@ -168,13 +169,15 @@ async def run_live(
         timeout=httpx.Timeout(config.timeout, connect=min(5.0, config.timeout),
                               pool=min(5.0, config.timeout)),
     )
-    recovering = RecoveringVenue(rest, config.recovery)
+    hooks = LiveTransport(config.transport, config.base_url, dry_run=config.dry_run)
+    recovering = RecoveringVenue(hooks.venue(rest), config.recovery)
     dry = DryRunVenue(recovering) if config.dry_run else None
     venue: Venue = dry if dry is not None else recovering
     try:
         markets = await load_markets(rest, config.pairs)
         run = _LiveRun(config, credentials, strategy_type, params, markets, clock, rest,
                        recovering, dry, venue, nonces)
+        run.hooks = hooks
         await run.main(stop if stop is not None else asyncio.Event())
     finally:
         await venue.aclose()
@@ -217,6 +220,7 @@ class _LiveRun:
         self.started_at = clock.now()
         self.exit_cancels = 0
         self.stats_at_stop: dict[str, PairStats] = {}
+        self.hooks = LiveTransport(config.transport, config.base_url, dry_run=config.dry_run)
 
     # -- the run -------------------------------------------------------------------------
 
@@ -226,6 +230,7 @@ class _LiveRun:
         run = self.loop
         async with engine:
             await self._check_key()
+            await self.hooks.start(engine, run, self.markets, self.pacer, self._order_gone)
             ctx: StrategyContext[Any] = StrategyContext(
                 name=cfg.strategy, engine=engine, params=self.params, markets=self.markets,
                 rng=random.Random(f"strategy:{cfg.seed}"),
@@ -244,7 +249,7 @@ class _LiveRun:
                       tier=cfg.tier.value, duration=cfg.duration)
             run.start()
             feed.start()
-            if not cfg.dry_run:  # dry-run orders exist only in the engine's books
+            if not cfg.dry_run and not self.hooks.feed_on:  # dry run: orders only in the engine
                 self.poller = OrderPoller(engine, interval=cfg.poll_interval,
                                           on_closed=self._order_gone).start()
             until = None if cfg.duration is None else self.clock.now() + cfg.duration
@@ -334,6 +339,7 @@ class _LiveRun:
             _log.warning("live.orders_left", open_orders=len(engine.open_orders()),
                          why="the exchange refused the key")
         if leave:
+            await (self.hooks.halt() if self.key_error is not None else self.hooks.stop())
             return  # closing the engine fails what is queued and waits for what is in flight
         deadline = self.clock.now() + cfg.drain_timeout
         while self.clock.now() < deadline:
@@ -350,6 +356,7 @@ class _LiveRun:
             await asyncio.sleep(0.1)  # adds in flight become open, then are swept
         if engine.queued or engine.inflight:
             _log.warning("live.drain_timeout", queued=engine.queued, inflight=engine.inflight)
+        await (self.hooks.halt() if self.key_error is not None else self.hooks.stop())
 
     def _cancel_open_orders(self) -> list[Handle]:
         """Cancel every open order not already being cancelled, 50 per CancelOrderBatch.
@@ -407,6 +414,7 @@ class _LiveRun:
         if self.dry is not None:
             requests.subtract(self.dry.local)
         requests.update(self.recovering.extra_requests)
+        requests.update(self.hooks.extra_requests())
         requests["AssetPairs"] += 1
         if self.feed is not None:
             requests["Ticker"] += self.feed.polls
@@ -460,6 +468,8 @@ class _LiveRun:
             "closed_by_poller": self.poller.closed if self.poller is not None else 0,
             "dry_run_local": dict(self.dry.local) if self.dry is not None else {},
             "limits": attrs.asdict(limiter_settings(cfg)),
+            "fills": run.fills(),
+            **self.hooks.details(self.clock.now() - self.started_at, cfg.poll_interval),
         }
         return LiveResult(summary, details, self.interrupted)
 
