@@ -169,7 +169,7 @@ async def run_live(
         timeout=httpx.Timeout(config.timeout, connect=min(5.0, config.timeout),
                               pool=min(5.0, config.timeout)),
     )
-    hooks = LiveTransport(config.transport, config.base_url, dry_run=config.dry_run)
+    hooks = LiveTransport.for_config(config)
     recovering = RecoveringVenue(hooks.venue(rest), config.recovery)
     dry = DryRunVenue(recovering) if config.dry_run else None
     venue: Venue = dry if dry is not None else recovering
@@ -220,7 +220,7 @@ class _LiveRun:
         self.started_at = clock.now()
         self.exit_cancels = 0
         self.stats_at_stop: dict[str, PairStats] = {}
-        self.hooks = LiveTransport(config.transport, config.base_url, dry_run=config.dry_run)
+        self.hooks = LiveTransport.for_config(config)
 
     # -- the run -------------------------------------------------------------------------
 

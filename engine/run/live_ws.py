@@ -32,7 +32,7 @@ from websockets.exceptions import WebSocketException
 from engine.markets import Markets
 from engine.run.deadman import DeadManSwitch
 from engine.run.executions import ExecutionsRouter, trading_costs
-from engine.run.live_config import LiveError
+from engine.run.live_config import LiveConfig, LiveError
 from engine.run.loop import RunLoop
 from engine.run.transport_options import TransportOptions, ws_url_for
 from engine.venues.base import TransportError, Venue
@@ -72,6 +72,12 @@ class LiveTransport:
         self.reconcile_polls = 0
         self._symbols = Symbols(())
         self._reconciles: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def for_config(cls, config: LiveConfig) -> LiveTransport:
+        """The hooks for ``config`` (WebSocket replies awaited ``config.timeout`` s)."""
+        return cls(config.transport, config.base_url, dry_run=config.dry_run,
+                   ws_settings=WsSettings(reply_timeout=config.timeout))
 
     def venue(self, rest: Venue) -> Venue:
         """The venue the recovery wraps (see the module docstring)."""
