@@ -9,13 +9,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import httpx
 import pytest
 
 from engine.clock import RealClock
-from engine.core.engine import Engine
+from engine.core.engine import Engine, EngineSettings
 from engine.exchange.server import DEMO_KEY, DEMO_SECRET, ExchangeServer, FaultPlan
 from engine.intents import AddOrder, CancelOrder
 from engine.outcomes import Status
@@ -45,8 +46,10 @@ class WsStack:
 
 
 @contextlib.asynccontextmanager
-async def ws_stack(server: ExchangeServer) -> AsyncIterator[WsStack]:
-    """Engine -> RecoveringVenue -> KrakenWsVenue (-> KrakenRestVenue) -> ``server``."""
+async def ws_stack(server: ExchangeServer, *, start: bool = True,
+                   **engine_settings: Any) -> AsyncIterator[WsStack]:
+    """Engine -> RecoveringVenue -> KrakenWsVenue (-> KrakenRestVenue) -> ``server``
+    (connected unless ``start`` is False)."""
     cfg = server.config
     rest = KrakenRestVenue(Credentials(DEMO_KEY, DEMO_SECRET), base_url=server.url,
                            timeout=httpx.Timeout(2.0),
@@ -56,11 +59,12 @@ async def ws_stack(server: ExchangeServer) -> AsyncIterator[WsStack]:
     recovering = RecoveringVenue(ws, FAST_RECOVERY)
     limits = limiter_settings(LiveConfig(decay_step=cfg.decay_step, jitter=cfg.jitter))
     engine = Engine(recovering, tier=cfg.tier, clock=RealClock(), limits=limits,
-                    store=MemoryStore(), key_id="t")
+                    settings=EngineSettings(**engine_settings), store=MemoryStore(), key_id="t")
     recovering.pace = ws.pace = api_pacer_for(engine)
     try:
         async with engine:
-            await ws.start()
+            if start:
+                await ws.start()
             yield WsStack(engine, ws, recovering)
     finally:
         await recovering.aclose()

@@ -10,12 +10,13 @@ Connection
 ----------
 :meth:`start` gets a token with REST ``GetWebSocketsToken`` (API cost 1, paced by ``pace``
 on the engine's API counter), connects to ``ws_url`` and subscribes to ``executions`` with
-``snap_orders`` and ``ratecounter``.  Replies are matched to requests by ``req_id``.  Every
-``ping_interval`` seconds an application ``ping`` must be answered within
-``reply_timeout`` seconds, else the connection is dropped.  When the connection drops the
-venue reconnects with exponential backoff (``backoff_initial`` doubling to ``backoff_max``
-seconds), a fresh token each time, and subscribes again; ``on_reconnect`` is called once
-it is back (the snapshot has then been delivered).
+``snap_orders`` and ``ratecounter``; it is ready once the snapshot has been delivered.
+Replies are matched to requests by ``req_id``. Every ``ping_interval`` seconds an
+application ``ping`` must be answered within ``reply_timeout`` seconds, else the connection
+is dropped. When the connection drops the venue reconnects with exponential backoff
+(``backoff_initial`` doubling to ``backoff_max`` seconds), a fresh token each time, and
+subscribes again; ``on_reconnect`` is called once it is back (the snapshot has then been
+delivered).
 
 Lost replies (never a blind resend)
 -----------------------------------
@@ -134,6 +135,7 @@ class KrakenWsVenue:
         self._token: str | None = None
         self._connection = 0
         self._ready = asyncio.Event()
+        self._snapshot = asyncio.Event()
         self._pending: dict[int, _Pending] = {}
         self._ids = itertools.count(1)
         self._reader: asyncio.Task[None] | None = None
@@ -209,6 +211,7 @@ class KrakenWsVenue:
         self._connection += 1
         self._ws, self._token = ws, token
         self._reader = asyncio.create_task(self._read(ws, self._connection))
+        self._snapshot.clear()
         ack = await self._call(ws, "subscribe", {
             "channel": "executions", "snap_orders": True, "snap_trades": False,
             "order_status": True, "ratecounter": True, "token": token})
@@ -220,6 +223,12 @@ class KrakenWsVenue:
                 raise TokenRefused(error)
             raise TransportError(f"executions subscription refused: {error}",
                                  endpoint="subscribe", sent=True)
+        result = ack.get("result")
+        if isinstance(result, Mapping) and result.get("snapshot"):  # it follows the ack
+            try:
+                await asyncio.wait_for(self._snapshot.wait(), s.reply_timeout)
+            except TimeoutError:
+                _log.warning("ws.no_snapshot", connection=self._connection)
         self.stats["connects"] += 1
         self._ready.set()
         _log.info("ws.connected", url=self.ws_url, connection=self._connection)
@@ -334,6 +343,8 @@ class KrakenWsVenue:
                     self.listener(message)
                 except Exception:  # a listener bug must not stop the reader
                     _log.exception("ws.listener_failed")
+            if message.get("type") == "snapshot":
+                self._snapshot.set()
 
     # -- requests ----------------------------------------------------------------------
 
