@@ -16,6 +16,8 @@ from typing import Any
 
 import attrs
 
+from benchmarks.live_path import markdown_rows
+
 __all__ = ["Written", "render_markdown", "write_chart", "write_results"]
 
 NOTES = """\
@@ -214,6 +216,10 @@ def render_markdown(data: dict[str, Any]) -> str:
         "## Side by side",
         "",
         *_ratio_table(data),
+        "",
+        "## Live path: REST vs WebSocket (orderpace live over loopback)",
+        "",
+        *markdown_rows(data.get("live_path", [])),
         "",
         "## Micro-benchmarks",
         "",
