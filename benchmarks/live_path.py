@@ -74,7 +74,7 @@ def _figures(result: LiveResult, server: ExchangeServer) -> dict[str, Any]:
         "rate_limit_errors": s.rate_limit_errors,
         "referee_rate_limit_errors": sum(
             n for e, n in server.exchange.stats.errors.items() if ke.is_rate_limit_error(e)),
-        "fills": sum(f["count"] for f in live["fills"].values()),
+        "fills": sum(f["count"] for f in result.fills.values()),
         "exchange_fills": sum(trades.values()),
         "outcomes": dict(s.outcomes),
         "failure": s.failure,

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from benchmarks import micro
+from benchmarks import micro, nonces
 from benchmarks.live_path import run_live_path
 from benchmarks.runner import LIMITERS, limiter, run_cell
 from benchmarks.workloads import WORKLOADS, workload
@@ -244,5 +244,6 @@ def run_suite(
         "ratios": ratios(cells),
         "micro": micro_results,
         "live_path": live_path,
+        "nonces": nonces.run_nonces(cfg.quick),
         "cells": cells,
     }

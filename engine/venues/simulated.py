@@ -105,6 +105,10 @@ class SimulatedVenue:
         return self._exchange
 
     @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
     def connections(self) -> int:
         """Connections the pool has opened so far."""
         return len(self._conns)

@@ -47,7 +47,7 @@ async def test_each_strategy_over_ws(start_server: Start, tier: str) -> None:
 
 async def test_burst_on_pro_uses_90_percent_of_the_trading_budget(start_server: Start) -> None:
     server = await start_server(tier="pro", decay_step=DECAY_STEP, jitter=JITTER, seed=7)
-    result = await run_ws(server, "burst", duration=8.0,
+    result = await run_ws(server, "burst", duration=12.0,
                           settings=("max_open_orders=200", "orders_per_second=60"))
     check_clean(result, server)
     assert result.summary.budget_utilization["overall"] >= 0.90, result.summary.budget_utilization

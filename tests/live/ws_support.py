@@ -55,5 +55,5 @@ def check_clean(result: LiveResult, server: ExchangeServer) -> None:
     assert not [e for e in referee.errors if ke.is_rate_limit_error(e)], referee.errors
     assert server.exchange.open_orders() == {}
     assert all(len(txids) == 1 for txids in orders_by_cl_ord_id(server).values())
-    seen = {p: f["count"] for p, f in result.details["fills"].items()}
+    seen = {p: f["count"] for p, f in result.fills.items()}
     assert seen == exchange_fills(server)
