@@ -18,15 +18,19 @@ engine's trading counters.
 **Resync.**  Every item carrying ``ratecount`` (snapshot included) gives the exchange's
 trading-counter level ``R`` of its pair at the event.  Requests of ours still without a
 reply may not be in ``R`` yet (the exchange pushes a request's events before its reply, on
-the same ordered connection, so those with a reply are), so the engine adopts
+the same ordered connection, so those with a reply are, and so are those whose own event
+came), so the engine adopts
 
     level = R + pending(pair)
 
-where ``pending`` sums the units charged for our requests on the wire on that pair
-(:func:`trading_costs`, recorded by the venue at send).  ``R`` only falls after the event
-(decay), and ``pending`` bounds what may still arrive, so the adopted level is never below
-the exchange's: a resync never lets through a request the exchange would refuse.  Decay
-granularity and jitter stay covered by the engine's margins.
+where ``pending`` sums the units charged for our requests on the wire on that pair whose
+processing the feed has not shown (:func:`trading_costs`, recorded by the venue at send).
+``R`` only falls after the event (decay), and ``pending`` bounds what may still arrive, so
+the adopted level is never below the exchange's: a resync never lets through a request the
+exchange would refuse. Decay granularity and jitter stay covered by the engine's margins.
+One race is closed too: the engine charges a request when it dispatches it, the venue
+records it when the round trip's task first runs; while the engine has more requests in
+flight than the venue has under way, the resync may raise the model but not lower it.
 """
 
 from __future__ import annotations
@@ -132,16 +136,23 @@ class ExecutionsRouter:
     """Routes executions items to ``loop`` and resyncs ``engine`` (module docstring).
 
     ``pending(pair)``: units on the wire for ``pair`` (the venue's
-    :meth:`~engine.venues.kraken_ws.venue.KrakenWsVenue.pending_cost`).  ``stats`` counts
-    ``fills``, ``closes``, ``resyncs``, ``resyncs.lowered`` and ``resyncs.raised``.
+    :meth:`~engine.venues.kraken_ws.venue.KrakenWsVenue.pending_cost`); ``entered()``: the
+    venue's requests under way (:attr:`~engine.venues.kraken_ws.venue.KrakenWsVenue.calls`).
+    The engine charges a request when it dispatches it and the venue records it only when
+    the round trip's task first runs; while ``engine.inflight > entered()`` some charge is
+    known to the engine's model alone, and the resync may raise the model but not lower it.
+    ``stats`` counts ``fills``, ``closes``, ``resyncs``, ``resyncs.lowered`` and
+    ``resyncs.raised``.
     """
 
     def __init__(self, engine: Engine, loop: RunLoop, symbols: Callable[[], Symbols],
-                 pending: Callable[[str], float]) -> None:
+                 pending: Callable[[str], float],
+                 entered: Callable[[], int] | None = None) -> None:
         self.engine = engine
         self.loop = loop
         self._symbols = symbols
         self._pending = pending
+        self._entered = entered
         self._filled: set[str] = set()
         self.stats: Counter[str] = Counter()
 
@@ -168,6 +179,11 @@ class ExecutionsRouter:
         engine = self.engine
         before = engine.trading_level(pair)
         level = published + self._pending(pair)
+        if self._entered is not None and engine.inflight > self._entered():
+            # a request the engine charged has not reached the venue yet: its cost is only
+            # in the engine's model, so that model is not lowered now
+            level = max(level, before)
+            self.stats["resyncs.held"] += 1
         engine.resync_trading(pair, level)
         self.stats["resyncs"] += 1
         if level < before - 1e-9:

@@ -101,7 +101,8 @@ class LiveTransport:
             ws.symbols = self._symbols
             ws.pace = pacer
             ws.cost_of = trading_costs(engine)
-            self.router = ExecutionsRouter(engine, loop, lambda: self._symbols, ws.pending_cost)
+            self.router = ExecutionsRouter(engine, loop, lambda: self._symbols, ws.pending_cost,
+                                          lambda: ws.calls)
             ws.listener = self.router.on_message
             ws.on_reconnect = lambda: self._reconcile(engine, on_gone)
             try:

@@ -120,3 +120,33 @@ def test_transport_options_checked() -> None:
                    {"dead_man": True}, {"transport": "udp"}):
         with pytest.raises(ValueError, match=r"ws_url|dead_man|transport"):
             TransportOptions(**kwargs)  # type: ignore[arg-type]
+
+
+def test_pending_cost_drops_a_request_once_its_own_event_shows_it_processed() -> None:
+    import asyncio
+
+    from engine.venues.kraken_ws.venue import _SEEN_KINDS, KrakenWsVenue, _Pending, _refs
+
+    async def check() -> None:
+        venue = KrakenWsVenue(None, "ws://127.0.0.1:1/v2")  # type: ignore[arg-type]
+        fut: asyncio.Future[dict[str, object]] = asyncio.get_running_loop().create_future()
+        add = {"cl_ord_id": CID, "pair": "XBTUSD"}
+        venue._pending[1] = _Pending(fut, {"XBT/USD": 1.0}, 0, _refs("AddOrder", add),
+                                     _SEEN_KINDS["AddOrder"])
+        venue._pending[2] = _Pending(fut, {"XBT/USD": 8.0}, 0,
+                                     _refs("CancelOrder", {"txid": "OAAAAA-BBBBB-CCCCCC"}),
+                                     _SEEN_KINDS["CancelOrder"])
+        assert venue.pending_cost("XBT/USD") == 9.0
+
+        def update(**item: object) -> None:
+            venue._dispatch({"channel": "executions", "type": "update", "data": [item]})
+
+        update(exec_type="pending_new", order_id="ONEW00-00000-000000", cl_ord_id=CID)
+        assert venue.pending_cost("XBT/USD") == 8.0  # the add is in the next ratecount
+        # a fill of the order being cancelled is not the cancel: still pending
+        update(exec_type="filled", order_id="OAAAAA-BBBBB-CCCCCC")
+        assert venue.pending_cost("XBT/USD") == 8.0
+        update(exec_type="canceled", order_id="OAAAAA-BBBBB-CCCCCC")
+        assert venue.pending_cost("XBT/USD") == 0.0
+
+    asyncio.run(check())

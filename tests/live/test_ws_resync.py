@@ -58,7 +58,8 @@ async def test_snapshot_ratecount_keeps_a_burst_under_the_exchanges_limit(
     async with ws_stack(server, start=False, cancel_reserve=0.0, min_cancel_reserve=0.0) as stack:
         engine = stack.engine
         loop = RunLoop(RealClock(), [engine])
-        router = ExecutionsRouter(engine, loop, lambda: SYMBOLS, stack.ws.pending_cost)
+        router = ExecutionsRouter(engine, loop, lambda: SYMBOLS, stack.ws.pending_cost,
+                                  lambda: stack.ws.calls)
         stack.ws.listener = router.on_message
         await stack.ws.start()  # the snapshot (150 orders, each with the ratecount)
         assert router.stats["resyncs"] == 150

@@ -32,8 +32,10 @@ executed: the venue reconnects with a fresh token and sends it once more.
 Requests on the wire
 --------------------
 ``cost_of(endpoint, params)`` (units per pair, set by the live runner) is recorded for
-each request until its reply or its loss; :meth:`pending_cost` sums them for a pair, so a
-``ratecount`` the feed publishes can be raised by what it may not include yet.
+each request until its reply or its loss, or until the feed shows its processing (an add's
+``cl_ord_id`` appears; the order's ``amended`` or ``canceled`` for an amend, an edit or a
+cancel -- a fill of the order does not count); :meth:`pending_cost` sums them for a pair,
+so a ``ratecount`` the feed publishes can be raised by what it may not include yet.
 
 The executions messages (snapshot and updates) go to ``listener`` after the venue's own
 memory noted them.  Times are seconds (event-loop clock); no secret or token is logged.
@@ -109,9 +111,38 @@ class WsSettings:
 
 @attrs.define(slots=True)
 class _Pending:
+    """A request without its reply.  ``refs``: the ids whose feed event (of an ``exec_type``
+    in ``kinds``; None: any) shows the exchange processed it -- and charged it, so the
+    ``ratecount`` of that event and later ones includes ``costs``."""
+
     future: asyncio.Future[dict[str, Any]]
     costs: Mapping[str, float]
     connection: int
+    refs: set[str] = attrs.field(factory=set)
+    kinds: frozenset[str] | None = None
+    seen: bool = False
+
+
+#: Per endpoint: the ``exec_type`` values that show it was processed (None: any event).
+_SEEN_KINDS: Mapping[str, frozenset[str] | None] = {
+    "AddOrder": None, "AddOrderBatch": None, "AmendOrder": frozenset({"amended"}),
+    "EditOrder": frozenset({"canceled"}), "CancelOrder": frozenset({"canceled"}),
+    "CancelOrderBatch": frozenset({"canceled"}),
+}
+
+
+def _refs(endpoint: str, params: Mapping[str, Any]) -> set[str]:
+    """The order ids (cl_ord_id or txid) a request is about, for :class:`_Pending`."""
+    if endpoint == "AddOrder":
+        return {str(params["cl_ord_id"])} if "cl_ord_id" in params else set()
+    if endpoint == "AddOrderBatch":
+        return {str(o["cl_ord_id"]) for o in params["orders"] if "cl_ord_id" in o}
+    if endpoint == "CancelOrderBatch":
+        return {str(r) for r in params.get("orders", ())}
+    if endpoint in _SEEN_KINDS:
+        ref = params.get("txid", params.get("cl_ord_id"))
+        return {str(ref)} if ref is not None else set()
+    return set()
 
 
 class KrakenWsVenue:
@@ -142,6 +173,7 @@ class KrakenWsVenue:
         self._supervisor: asyncio.Task[None] | None = None
         self._pinger: asyncio.Task[None] | None = None
         self._closed = False
+        self.calls = 0  # request() calls under way (any endpoint)
 
     def __repr__(self) -> str:
         return (f"KrakenWsVenue(ws_url={self.ws_url!r}, connected={self.connected}, "
@@ -338,6 +370,7 @@ class KrakenWsVenue:
                 for item in data:
                     if isinstance(item, Mapping):
                         self.memory.note(item)
+                        self._processed(item)
             if self.listener is not None:
                 try:
                     self.listener(message)
@@ -348,12 +381,30 @@ class KrakenWsVenue:
 
     # -- requests ----------------------------------------------------------------------
 
+    def _processed(self, item: Mapping[str, Any]) -> None:
+        """Mark the requests whose processing ``item`` shows (see :class:`_Pending`)."""
+        ids = {item.get("order_id"), item.get("cl_ord_id")}
+        kind = item.get("exec_type")
+        for p in self._pending.values():
+            if p.refs and not p.seen and (p.kinds is None or kind in p.kinds) \
+                    and not p.refs.isdisjoint(ids):
+                p.refs.difference_update(ids)
+                p.seen = not p.refs
+
     def pending_cost(self, pair: str) -> float:
-        """Units charged here on ``pair`` for requests on the wire (no reply yet)."""
-        return sum(p.costs.get(pair, 0.0) for p in self._pending.values())
+        """Units charged here on ``pair`` for requests on the wire whose processing the feed
+        has not shown yet (their reply has not come, no event of theirs has)."""
+        return sum(p.costs.get(pair, 0.0) for p in self._pending.values() if not p.seen)
 
     async def request(self, endpoint: str, params: Mapping[str, Any]) -> Reply:
         """Order endpoints over WebSocket v2, others over REST (module docstring)."""
+        self.calls += 1
+        try:
+            return await self._request(endpoint, params)
+        finally:
+            self.calls -= 1
+
+    async def _request(self, endpoint: str, params: Mapping[str, Any]) -> Reply:
         if endpoint not in ORDER_METHODS:
             return await self._rest.request(endpoint, params)
         if self._closed:
@@ -396,7 +447,8 @@ class KrakenWsVenue:
         assert ws is not None
         rid = next(self._ids)
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[rid] = _Pending(fut, costs, self._connection)
+        self._pending[rid] = _Pending(fut, costs, self._connection, _refs(endpoint, params),
+                                      _SEEN_KINDS.get(endpoint))
         body = json.dumps({"method": method, "params": {**ws_params, "token": token},
                            "req_id": rid})
         try:
