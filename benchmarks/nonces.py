@@ -239,3 +239,44 @@ def render_nonces(section: dict[str, Any] | None) -> list[str]:
                      f"| {r['rate_limit_errors']} | {secs(r['wait_p50'])} "
                      f"| {secs(r['startup_seconds'])} |")
     return [*lines, ""]
+
+
+async def _live_cell(setup: str, keys: int, window: int, *, duration: float, jitter: float,
+                     seed: int) -> dict[str, Any]:
+    """One real-time cell: ``orderpace live``'s stack (``run_live``) over loopback HTTP
+    against ``simulate-exchange`` (Pro, decay step 2 s, arrival jitter ``jitter`` s)."""
+    import base64
+
+    from engine.exchange.server.runner import serve
+    from engine.run.live import LiveConfig, run_live
+    from engine.venues.kraken_rest.credentials import Credentials
+
+    creds = [Credentials(f"bench-key-{i + 1}", base64.b64encode(f"secret {i}".encode()).decode())
+             for i in range(keys)]
+    async with serve(keys={c.key: c.secret for c in creds}, tier="pro", jitter=jitter,
+                     seed=seed, decay_step=DECAY_STEP,
+                     exchange_options={"nonce_window": window}) as server:
+        config = LiveConfig(strategy="burst", tier="pro", duration=duration,
+                            base_url=server.url, decay_step=DECAY_STEP, jitter=jitter,
+                            engine=EngineSettings(nonce_window=window))
+        result = await run_live(config, creds)
+        errors = server.exchange.stats.errors
+        return {"setup": setup, "utilization": round(
+                    server.exchange.budget_utilization()["overall"], 4),
+                "invalid_nonce": errors.get(ke.INVALID_NONCE, 0),
+                "rate_limit_errors": rate_limit_errors(dict(errors)),
+                "unresolved": result.summary.unresolved,
+                "requests": sum(server.exchange.stats.requests.values())}
+
+
+def live_burst(duration: float = 60.0, jitter: float = 0.03) -> list[dict[str, Any]]:
+    """Burst on Pro over loopback HTTP in real time (``duration`` s each, side by side):
+    one key, a pool of 3, one key with a window.  Not part of ``orderpace bench`` (real
+    seconds): ``python -c "from benchmarks.nonces import live_burst; print(live_burst())"``."""
+
+    async def main() -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(
+            _live_cell(name, keys, window, duration=duration, jitter=jitter, seed=7 + i)
+            for i, (name, keys, window) in enumerate(SETUPS))))
+
+    return asyncio.run(main())

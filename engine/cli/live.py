@@ -59,6 +59,7 @@ from engine.cli import Subcommand, UsageError, live_keys
 from engine.cli import types as cli_types
 from engine.cli.logsetup import configure_live_logging
 from engine.core.settings import EngineSettings
+from engine.journal import options as journal_options
 from engine.run.live import LiveConfig, LiveError, LiveResult, MarginTooLarge, run_live
 from engine.run.transport_options import add_arguments as add_transport_arguments
 from engine.run.transport_options import options_from_args as transport_from_args
@@ -124,6 +125,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=cli_types.seed, default=0, metavar="N",
                    help="seed of the strategy's random choices (default 0)")
     add_transport_arguments(p)
+    journal_options.add_arguments(p)
 
 
 def load_credentials(path: str | None) -> Credentials:
@@ -156,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
             poll_interval=args.poll_interval, timeout=args.timeout, seed=args.seed,
             transport=transport_from_args(args),
             engine=EngineSettings(nonce_window=getattr(args, "nonce_window", 0)),
+            **journal_options.live_settings(args, credentials.key),
         )
     except MarginTooLarge as e:
         raise UsageError(_margin_message(e, args)) from None

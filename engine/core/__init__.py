@@ -1,7 +1,8 @@
 """The scheduling core: the :class:`Engine` over its collaborators -- intake (checks and
 coalescing), queues, order book, budget (counters, cancel reserve, in-flight cap; in memory
 or in another process), fences, the scheduler (one pump pass), verdicts (reply ->
-decision) and settlement (what replies do to orders).  Imports nothing from the venues'
+decision), settlement (what replies do to orders) and the key pool (nonces and wire
+slots per API key).  Imports nothing from the venues'
 implementations, the exchange or the run loop."""
 
 from engine.core.book import AddFate, OrderBook
@@ -10,6 +11,7 @@ from engine.core.coalescing import Fold, Resolution, coalesce
 from engine.core.engine import Engine
 from engine.core.fences import Fences
 from engine.core.inflight import InflightCap
+from engine.core.keys import KeyPool, LocalWire, NoKeysLeft, NonceSource, PoolKey, WireSlot
 from engine.core.metrics import Decision, MetricsSnapshot, PairStats
 from engine.core.observer import NullObserver, Observer, Outgoing
 from engine.core.orders import LIVE_STATES, OrderRecord, OrderState, OrderView
@@ -32,8 +34,12 @@ __all__ = [
     "Fences",
     "Fold",
     "InflightCap",
+    "KeyPool",
+    "LocalWire",
     "MemoryBudget",
     "MetricsSnapshot",
+    "NoKeysLeft",
+    "NonceSource",
     "NullObserver",
     "Observer",
     "OrderBook",
@@ -42,9 +48,11 @@ __all__ = [
     "OrderView",
     "Outgoing",
     "PairStats",
+    "PoolKey",
     "Queues",
     "Resolution",
     "Verdict",
+    "WireSlot",
     "coalesce",
     "judge",
 ]

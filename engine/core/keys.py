@@ -23,7 +23,8 @@ processes: a Redis nonce and a wire lease) can replace the in-process one later:
   exchange is over).  :class:`LocalWire` is the in-process slot.
 
 A :class:`KeyPool` holds the :class:`PoolKey` s of one account.  :meth:`KeyPool.acquire`
-picks the live key with the fewest requests on the wire that has room, and opens its wire.
+picks the live key with the fewest requests on the wire that has room (ties in turn), and
+opens its wire.
 Per key it keeps :class:`KeyHealth`: nonce refusals (three in a row lower a windowed key's
 concurrency to 1, logged) and removal (a key the exchange refuses leaves the pool, logged;
 the caller stops when none is left).  Trading counters and the open-orders cap are the
@@ -201,7 +202,7 @@ class KeyPool:
     the wire at once, over the live keys) changes: a key removed or serialized.
     """
 
-    __slots__ = ("_busy", "_waiters", "keys", "on_capacity")
+    __slots__ = ("_busy", "_next", "_waiters", "keys", "on_capacity")
 
     def __init__(self, keys: Sequence[PoolKey],
                  on_capacity: Callable[[int], None] | None = None) -> None:
@@ -211,6 +212,7 @@ class KeyPool:
         self.on_capacity = on_capacity
         self._busy: dict[int, int] = {k.index: 0 for k in self.keys}  # acquired, not released
         self._waiters: list[asyncio.Future[None]] = []
+        self._next = 0  # where the next pick starts looking
 
     @property
     def live(self) -> tuple[PoolKey, ...]:
@@ -222,12 +224,18 @@ class KeyPool:
         return sum(k.wire.concurrency for k in self.keys if k.live)
 
     def _pick(self) -> PoolKey | None:
+        """The live key with room and the fewest requests on the wire; ties go round robin
+        (so every key's API counter takes a share)."""
         best: PoolKey | None = None
-        for k in self.keys:
+        keys, n = self.keys, len(self.keys)
+        for i in range(n):
+            k = keys[(self._next + i) % n]
             busy = self._busy[k.index]
             if k.live and busy < k.wire.concurrency and (
                     best is None or busy < self._busy[best.index]):
                 best = k
+        if best is not None:
+            self._next = (best.index + 1) % n
         return best
 
     async def acquire(self) -> tuple[PoolKey, int]:

@@ -9,6 +9,12 @@
   an :class:`~engine.venues.kraken_rest.pacing.ApiPacer`), under a
   :class:`~kraken_rest.dryrun.DryRunVenue` in a dry run (cancels, amends and edits answered
   locally, never sent);
+* the keys: one, or a pool of several keys of the account (:mod:`engine.run.live_keys`),
+  one private request per key on the wire unless ``EngineSettings.nonce_window`` declares
+  the keys' Kraken nonce window (:mod:`engine.core.keys`); the engine's in-flight cap follows
+  the pool's concurrency; ``EOrder:Unknown order`` on an amend, edit or cancel is looked up
+  (:class:`~engine.venues.kraken_rest.gone.GoneOrderLookup`): a fill found there goes to the
+  strategy like the poller's, and the summary's ``fills`` count both;
 * the pair rules (tick size, order minimums, decimals), read from the venue's public
   ``AssetPairs`` asked for exactly the configured pairs: any pair the exchange lists can be
   traded (names are checked for their ``BASE/QUOTE`` spelling up front, existence there);
@@ -71,6 +77,7 @@ from engine.core.engine import Engine
 from engine.core.metrics import PairStats
 from engine.errors import EngineError
 from engine.intents import CancelOrderBatch, QueryOpenOrders
+from engine.journal.live import LiveJournal
 from engine.markets import Markets
 from engine.numbers import positive_decimal
 from engine.outcomes import Handle, Outcome, Status
@@ -81,7 +88,13 @@ from engine.run.live_config import (
     MarginTooLarge,
     limiter_settings,
 )
-from engine.run.live_keys import closed_order, engine_settings, key_list, rest_venue
+from engine.run.live_keys import (
+    bind_pool,
+    closed_order,
+    engine_settings,
+    key_list,
+    rest_venue,
+)
 from engine.run.live_start import key_refused_message, load_markets, nonce_refused_message
 from engine.run.live_ws import LiveTransport
 from engine.run.loop import RunLoop
@@ -172,6 +185,7 @@ async def run_live(
     keys = key_list(credentials)
     rest = rest_venue(config, keys, nonces, transport)
     hooks = LiveTransport.for_config(config)
+    journal = LiveJournal.open(config, keys[0].key, clock, account=rest.base_url)
     recovering = RecoveringVenue(hooks.venue(rest), config.recovery)
     gone = GoneOrderLookup(recovering)
     dry = DryRunVenue(gone) if config.dry_run else None
@@ -179,12 +193,17 @@ async def run_live(
     try:
         markets = await load_markets(rest, config.pairs)
         run = _LiveRun(config, keys[0], strategy_type, params, markets, clock, rest,
-                       recovering, dry, venue, nonces, gone)
+                       recovering, dry, venue, nonces, gone, journal)
         run.hooks = hooks
         await run.main(stop if stop is not None else asyncio.Event())
+    except BaseException:
+        journal.close(None)  # the run never ended cleanly: recovery looks at it next time
+        raise
     finally:
         await venue.aclose()
-    return run.result(time.perf_counter() - wall0)
+    result = run.result(time.perf_counter() - wall0)
+    journal.close(result.as_dict())
+    return result
 
 
 class _LiveRun:
@@ -194,7 +213,7 @@ class _LiveRun:
         self, config: LiveConfig, credentials: Credentials, strategy_type: Any, params: Any,
         markets: Markets, clock: RealClock, rest: KrakenRestVenue, recovering: RecoveringVenue,
         dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces,
-        gone: GoneOrderLookup,
+        gone: GoneOrderLookup, journal: LiveJournal,
     ) -> None:
         self.config = config
         self.key_prefix = credentials.key_prefix
@@ -207,19 +226,19 @@ class _LiveRun:
         self.dry = dry
         self.nonces = nonces
         self.tally = OutcomeTally()
+        self.journal = journal
         self.engine = Engine(
             venue, tier=config.tier, clock=clock, limits=limiter_settings(config),
             # over WS orders carry no nonce: only REST's own wire slots serialise its calls
             settings=(config.engine if config.transport.transport == "ws"
                       else engine_settings(config, rest)),
-            markets=markets, store=MemoryStore(), key_id=_KEY_ID,
+            markets=markets, store=MemoryStore(), key_id=_KEY_ID, observer=journal.observer,
         )
         self.pacer = api_pacer_for(self.engine)
         recovering.pace = gone.pace = self.pacer
         self.gone = gone
         gone.on_gone = self._looked_up
-        assert rest.pool is not None
-        rest.pool.on_capacity = self.engine.budget.inflight.limit
+        bind_pool(self.engine, rest)
         self.loop = RunLoop(clock, [self.engine], tally=self.tally, observe=self._observe)
         self.feed: TickerFeed | None = None
         self.poller: OrderPoller | None = None
@@ -240,8 +259,10 @@ class _LiveRun:
         engine = self.engine
         run = self.loop
         async with engine:
+            self.journal.seed(engine)  # counters from the journal, before any request
             await self._check_key()
             await self.hooks.start(engine, run, self.markets, self.pacer, self._order_gone)
+            await self.journal.recover(engine)  # a crashed run's orders and intents
             ctx: StrategyContext[Any] = StrategyContext(
                 name=cfg.strategy, engine=engine, params=self.params, markets=self.markets,
                 rng=random.Random(f"strategy:{cfg.seed}"),
@@ -489,6 +510,7 @@ class _LiveRun:
             "dry_run_local": dict(self.dry.local) if self.dry is not None else {},
             "limits": attrs.asdict(limiter_settings(cfg)),
             **self.hooks.details(self.clock.now() - self.started_at, cfg.poll_interval),
+            "journal": self.journal.details(),
         }
         return LiveResult(summary, details, self.interrupted, run.fills())
 

@@ -5,7 +5,8 @@
   wire, see :mod:`engine.core.keys`);
 * :func:`engine_settings` -- the engine's in-flight cap sized to what the pool lets on the
   wire (one per key without a window), so requests wait in the engine -- before they are
-  charged -- rather than at the venue;
+  charged -- rather than at the venue; :func:`bind_pool` keeps it so as keys leave the pool
+  or are serialized;
 * :func:`closed_order` -- what a ``QueryOrders`` lookup after ``EOrder:Unknown order``
   found (:mod:`engine.venues.kraken_rest.gone`), as the poller's
   :class:`~engine.venues.kraken_rest.poller.ClosedOrder`, named as the engine knows it.
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from engine.core.engine import Engine
     from engine.run.live_config import LiveConfig
 
-__all__ = ["closed_order", "engine_settings", "key_list", "rest_venue"]
+__all__ = ["bind_pool", "closed_order", "engine_settings", "key_list", "rest_venue"]
 
 
 def key_list(credentials: Credentials | Sequence[Credentials]) -> tuple[Credentials, ...]:
@@ -58,6 +59,15 @@ def engine_settings(config: LiveConfig, rest: KrakenRestVenue) -> EngineSettings
     assert pool is not None  # a live venue always has keys
     return attrs.evolve(config.engine,
                         max_inflight=min(config.engine.max_inflight, pool.concurrency))
+
+
+def bind_pool(engine: Engine, rest: KrakenRestVenue) -> None:
+    """Keep ``engine``'s in-flight cap within what ``rest``'s key pool lets on the wire, now
+    and when a key is removed or serialized (build the engine with :func:`engine_settings`)."""
+    pool = rest.pool
+    assert pool is not None  # a live venue always has keys
+    engine.budget.inflight.limit(pool.concurrency)
+    pool.on_capacity = engine.budget.inflight.limit
 
 
 def closed_order(engine: Engine, ref: str, info: Mapping[str, Any]) -> ClosedOrder | None:

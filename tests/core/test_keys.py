@@ -169,3 +169,42 @@ def test_the_property_can_fail_without_the_pool() -> None:
     assert [ke.INVALID_NONCE] in clock.run(main())
 
 
+
+
+async def test_a_caller_cancelled_while_waiting_leaves_nothing_taken() -> None:
+    pool = pool_of(1)
+    key, nonce = await pool.acquire()
+    waiting = asyncio.ensure_future(pool.acquire())
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await pool.release(key, nonce)
+    again = await asyncio.wait_for(pool.acquire(), 1.0)  # the slot is free again
+    assert again[0] is key and key.wire.on_wire == 1
+
+
+class SlowNonces(Counting):
+    """Yields to the loop while taking a nonce, as a networked source would."""
+
+    async def next_nonce(self, key: str) -> int:
+        n = await super().next_nonce(key)
+        await asyncio.sleep(0)
+        return n
+
+
+async def test_a_slow_nonce_source_still_keeps_one_on_the_wire() -> None:
+    wire = LocalWire("k", SlowNonces())
+    pool = KeyPool([PoolKey("k", 0, wire)])
+    most = 0
+
+    async def one() -> int:
+        nonlocal most
+        key, nonce = await pool.acquire()
+        most = max(most, wire.on_wire)
+        await asyncio.sleep(0.001)
+        await pool.release(key, nonce)
+        return nonce
+
+    nonces = await asyncio.gather(*(one() for _ in range(20)))
+    assert most == 1 and len(set(nonces)) == 20

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import kraken_errors as ke
-from engine.core.verdicts import THROTTLED_ATTEMPTS, Action, Effect, judge
+from engine.core.verdicts import NONCE_ATTEMPTS, THROTTLED_ATTEMPTS, Action, Effect, judge
 
 from .streams import examples
 
@@ -28,10 +28,10 @@ RETRYABLE = {ke.ErrorKind.ORDER_RATE_LIMIT, ke.ErrorKind.API_RATE_LIMIT, ke.Erro
 
 
 @settings(max_examples=examples(1.0))
-@given(reply=replies, attempts=st.integers(1, 12), retry=st.booleans())
+@given(reply=replies, attempts=st.integers(1, 12), retry=st.booleans(), nonce=st.booleans())
 def test_every_reply_gets_one_verdict_by_the_rules(reply: dict[str, Any], attempts: int,
-                                                   retry: bool) -> None:
-    v = judge(reply, attempts, retry_allowed=retry)
+                                                   retry: bool, nonce: bool) -> None:
+    v = judge(reply, attempts, retry_allowed=retry, nonce_retry=nonce)
     es = tuple(e for e in reply.get("error") or () if isinstance(e, str) and e[:1] == "E")
     assert v.errors == es
     result = reply.get("result")
@@ -44,6 +44,11 @@ def test_every_reply_gets_one_verdict_by_the_rules(reply: dict[str, Any], attemp
     assert v.kind is kind
     if kind is ke.ErrorKind.LOCKOUT or es[0] in (ke.INVALID_KEY, ke.INVALID_SIGNATURE):
         assert v.action is Action.LOCK
+        return
+    if kind is ke.ErrorKind.NONCE:  # executed nothing: a fresh nonce, whatever retry_allowed
+        again = nonce and attempts < NONCE_ATTEMPTS
+        assert v.action is (Action.RETRY if again else Action.REJECT)
+        assert v.effect is Effect.NONE
         return
     limit = THROTTLED_ATTEMPTS if kind is ke.ErrorKind.THROTTLED else 2
     retries = retry and attempts < limit and kind in RETRYABLE

@@ -68,10 +68,13 @@ async def test_every_strategy_without_a_nonce_window_at_150_ms_of_jitter(
         _check(f"{strategy}/{tier}", result, server)
 
 
-def test_orderpace_live_against_simulate_exchange_with_150_ms_jitter(tmp_path: Path) -> None:
+@pytest.mark.parametrize("window", [0, 2000])
+def test_orderpace_live_against_simulate_exchange_with_150_ms_jitter(tmp_path: Path,
+                                                                     window: int) -> None:
     server = subprocess.Popen(
         [sys.executable, "-m", "engine", "simulate-exchange", "--port", "0", "--tier", "pro",
-         "--jitter-ms", "150", "--seed", "8", "--key", DEMO_KEY, "--secret", DEMO_SECRET],
+         "--jitter-ms", "150", "--seed", "8", "--key", DEMO_KEY, "--secret", DEMO_SECRET,
+         "--nonce-window", str(window)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     try:
@@ -83,7 +86,7 @@ def test_orderpace_live_against_simulate_exchange_with_150_ms_jitter(tmp_path: P
         done = subprocess.run(
             [sys.executable, "-m", "engine", "live", "--strategy", "burst", "--tier", "pro",
              "--base-url", url, "--duration", "4", "--jitter-ms", "150", "--json",
-             "--credentials-file", str(creds)],
+             "--credentials-file", str(creds), "--nonce-window", str(window)],
             capture_output=True, text=True, timeout=60,
         )
     finally:
@@ -94,4 +97,6 @@ def test_orderpace_live_against_simulate_exchange_with_150_ms_jitter(tmp_path: P
     assert summary["rate_limit_errors"] == 0
     assert ke.INVALID_NONCE not in summary["errors"]
     assert summary["unresolved"] == 0 and summary["sent"] > 10
-    assert summary["live"]["keys"][0]["nonce_refusals"] == 0
+    key = summary["live"]["keys"][0]
+    assert key["nonce_refusals"] == 0
+    assert key["concurrency"] == (1 if window == 0 else 8)

@@ -184,7 +184,9 @@ async def test_concurrent_requests_over_a_pool_can_meet_invalid_nonce(
     # 100 ms, so some requests overtake others and the strict nonce check refuses them --
     # as Kraken does to a client whose pool reorders on the internet (issue 11).
     server = await start_server(jitter=0.1, seed=7)
-    async with venue_for(server) as venue:
+    # the client believes its key has a (huge) nonce window, so it writes all 60 at once;
+    # the server's key has none (orderpace's own rule, one on the wire, never meets this)
+    async with venue_for(server, nonce_window=10**9, max_per_key=60) as venue:
         replies = await asyncio.gather(*(
             venue.request("AddOrder", {**ADD, "validate": True}) for _ in range(60)
         ))
@@ -204,7 +206,7 @@ async def test_concurrent_requests_over_a_pool_can_meet_invalid_nonce(
 async def test_a_nonce_window_absorbs_the_reordering(start_server: Start) -> None:
     server = await start_server(jitter=0.1, seed=7,
                                 exchange_options={"nonce_window": 10_000})  # 10 s of ms nonces
-    async with venue_for(server) as venue:
+    async with venue_for(server, nonce_window=10_000, max_per_key=60) as venue:
         replies = await asyncio.gather(*(
             venue.request("AddOrder", {**ADD, "validate": True}) for _ in range(60)
         ))

@@ -18,7 +18,10 @@ the newest (:class:`~engine.core.keys.LocalWire`).  Replies then carry what the 
 learns: ``EAPI:Invalid nonce`` counts against the key (three in a row serialize a windowed
 key), and ``EAPI:Invalid key``, ``EAPI:Invalid signature`` or ``EGeneral:Permission denied``
 take the key out of the pool -- the request executed nothing and is sent again on the next
-key; the last key's refusal is returned as it is (the engine stops).
+key; the last key's refusal is returned as it is (the engine stops).  An engine over this
+venue should have ``max_inflight`` at most ``venue.pool.concurrency`` and follow it as keys
+leave (``engine.run.live_keys.bind_pool``; ``run_live`` does), so that requests wait in the
+engine before they are charged rather than here after.
 
 Failures
 --------
