@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from benchmarks.live_path import markdown_rows
 from benchmarks.nonces import render_nonces
 from benchmarks.shared_store import render_shared_store
 
@@ -217,6 +218,10 @@ def render_markdown(data: dict[str, Any]) -> str:
         "## Side by side",
         "",
         *_ratio_table(data),
+        "",
+        "## Live path: REST vs WebSocket (orderpace live over loopback)",
+        "",
+        *markdown_rows(data.get("live_path", [])),
         "",
         "## Micro-benchmarks",
         "",

@@ -80,6 +80,19 @@ def test_micro_benchmarks_and_targets(quick_run: tuple[Path, dict[str, Any]]) ->
     assert data["machine"]["nproc"] >= 1 and data["machine"]["python"]
 
 
+def test_live_path_has_rest_and_ws_side_by_side(
+        quick_run: tuple[Path, dict[str, Any]]) -> None:
+    out, data = quick_run
+    rows = data["live_path"]
+    assert rows and {r["workload"] for r in rows} >= {"burst-pro"}
+    for row in rows:
+        for transport in ("rest", "ws"):
+            cell = row[transport]
+            assert _finite(cell["budget_utilization"]) and cell["requests"] > 0, cell
+            assert cell["failure"] is None and cell["referee_rate_limit_errors"] == 0, cell
+    assert "budget use ws" in (out / "latest.md").read_text()
+
+
 def test_nonce_discipline_section(quick_run: tuple[Path, dict[str, Any]]) -> None:
     out, data = quick_run
     section = data["nonces"]
