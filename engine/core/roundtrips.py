@@ -1,8 +1,8 @@
 """Round trips: each request the engine sends, from the venue call to how it ended.
 
 A venue that can start a request itself (:class:`~engine.venues.base.SendingVenue`, the
-simulated one) returns a future: the engine adds a done callback -- no task, no coroutine
-per request.  Any other venue's ``request`` coroutine runs as a task.  Either way the end
+simulated one) is given the reply callback and returns a future (kept, for shutdown, and
+carrying any failure) -- no task, no coroutine per request.  Any other venue's ``request`` coroutine runs as a task.  Either way the end
 is reported once to ``complete(item, endpoint, reply, error)``: the reply, or the error
 (``TransportError`` as raised, anything else as it was), or neither when the round trip
 was cut short at shutdown (the task or future cancelled).  Both kinds are kept in the
@@ -41,15 +41,16 @@ class RoundTrips:
         if self._send is None:
             self._tasks.spawn(self._roundtrip(item, endpoint, params))
             return
-        fut = self._tasks.track(self._send(endpoint, params))
-        fut.add_done_callback(lambda f: self._replied(item, endpoint, f))
+        fut = self._tasks.track(
+            self._send(endpoint, params, lambda reply: self._complete(item, endpoint, reply, None)))
+        fut.add_done_callback(lambda f: self._failed(item, endpoint, f))
 
-    def _replied(self, item: Item, endpoint: str, fut: asyncio.Future[Reply]) -> None:
+    def _failed(self, item: Item, endpoint: str, fut: asyncio.Future[Reply]) -> None:
+        """A reply was handled as it came back; a failure or a cancel ends it here."""
         if fut.cancelled():
             self._complete(item, endpoint, None, None)
-            return
-        e = fut.exception()
-        self._complete(item, endpoint, fut.result() if e is None else None, e)
+        elif fut.exception() is not None:
+            self._complete(item, endpoint, None, fut.exception())
 
     async def _roundtrip(self, item: Item, endpoint: str, params: dict[str, Any]) -> None:
         try:

@@ -14,7 +14,7 @@ cannot tell what happened to a request (timeout, connection lost, malformed repl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["Reply", "SendingVenue", "TransportError", "Venue"]
@@ -52,6 +52,8 @@ class Venue(Protocol):
 class SendingVenue(Venue, Protocol):
     """A venue that starts a request without a task of its own (the simulated one)."""
 
-    def send(self, endpoint: str, params: Mapping[str, Any]) -> asyncio.Future[Reply]:
-        """Start ``endpoint`` now; a future for Kraken's reply (or :class:`TransportError`)."""
+    def send(self, endpoint: str, params: Mapping[str, Any],
+             on_reply: Callable[[Reply], object] | None = None) -> asyncio.Future[Reply]:
+        """Start ``endpoint`` now; a future for Kraken's reply (or :class:`TransportError`).
+        ``on_reply(reply)`` is called as the reply comes back, before the future is done."""
         ...

@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.clock import Clock
@@ -59,12 +59,14 @@ class _Trip:
     """One request on its way: what it carries, its connection, its armed timer, whether
     the exchange has handled it, and the future its sender waits on."""
 
-    __slots__ = ("conn", "endpoint", "future", "handled", "key", "params", "reply", "timer",
-                 "venue")
+    __slots__ = ("conn", "endpoint", "future", "handled", "key", "on_reply", "params", "reply",
+                 "timer", "venue")
 
     def __init__(self, venue: SimulatedVenue, endpoint: str, params: Mapping[str, Any],
-                 key: str | None, future: asyncio.Future[Reply]) -> None:
+                 key: str | None, future: asyncio.Future[Reply],
+                 on_reply: Callable[[Reply], object] | None) -> None:
         self.venue = venue
+        self.on_reply = on_reply
         self.endpoint = endpoint
         self.params = params
         self.key = key
@@ -198,6 +200,8 @@ class SimulatedVenue:
         trip.timer = None
         self._finish(trip)
         if not trip.future.done():
+            if trip.on_reply is not None:
+                trip.on_reply(trip.reply)
             trip.future.set_result(trip.reply)
 
     def _finish(self, trip: _Trip) -> None:
@@ -209,14 +213,16 @@ class SimulatedVenue:
     # -- the Venue interface ---------------------------------------------------------------
 
     def send(
-        self, endpoint: str, params: Mapping[str, Any], *, key: str | None = None,
+        self, endpoint: str, params: Mapping[str, Any],
+        on_reply: Callable[[Reply], object] | None = None, *, key: str | None = None,
         nonce: int | None = None,
     ) -> asyncio.Future[Reply]:
         """Start ``endpoint`` with ``params`` now; a future for Kraken's reply.
 
         The same round trip as :meth:`request` (which awaits it), carried by two clock
-        timers and no task: the caller adds a done callback.  The future fails with
-        :class:`TransportError` when the venue is closed before the reply is back.
+        timers and no task.  ``on_reply(reply)`` is called the moment the reply is back,
+        then the future gets it; the future fails with :class:`TransportError` (and
+        ``on_reply`` is not called) when the venue is closed before the reply is back.
         """
         fut: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         if self._closed:
@@ -229,7 +235,7 @@ class SimulatedVenue:
                 params = {**params, "nonce": str(nonce)}
             elif self._nonces:
                 params = {**params, "nonce": self._nonce()}
-        trip = _Trip(self, endpoint, params, use_key, fut)
+        trip = _Trip(self, endpoint, params, use_key, fut, on_reply)
         self._pending.add(trip)
         conn = self._acquire()
         if conn is None:
