@@ -9,6 +9,9 @@ The README's performance figures quote this, not a workload of the bench's own::
   (``python -m engine``: start-up and imports included), the intents it submitted and
   CPU µs per intent (``cpu seconds / intents``).  ``src`` runs another checkout's code (a
   directory holding its ``engine/``), so a before/after is measured side by side in one run.
+* :func:`compare` -- medians of :func:`user_command` over repeats, alternated with another
+  checkout's when given; a shorter ``duration`` is scaled to a day as ``start + (wall -
+  start) x 86400 / duration``, ``start`` the wall time of a 1-second run (start-up).
 * :func:`split` -- the same backtest in-process under :mod:`cProfile`: own time per part,
   as µs per intent of the *unprofiled* CPU time (each part's share of the profiled time x
   the measured µs per intent).  Parts, by where the code lives: ``scheduler`` (the engine:
@@ -40,12 +43,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-__all__ = ["COMMAND_ARGS", "PARTS", "split", "user_command"]
+__all__ = ["COMMAND_ARGS", "PARTS", "compare", "render", "split", "user_command"]
 
 #: The user's command, after ``orderpace`` (``--duration`` is appended).
 COMMAND_ARGS = ("backtest", "--strategy", "market-maker", "--pairs", "XBT/USD,ETH/USD,SOL/USD",
                 "--json")
 PAIRS = ("XBT/USD", "ETH/USD", "SOL/USD")
+DAY = 86_400.0
 PARTS = ("scheduler", "simulated exchange", "strategy", "sampler", "event loop", "other")
 _ROOT = Path(__file__).resolve().parent.parent
 _SAMPLE = "_sample"
@@ -179,8 +183,14 @@ def compare(duration: float, repeats: int, before: str | Path | None) -> dict[st
             runs["before"].append(user_command(duration, before))
     out: dict[str, Any] = {"duration": duration, "repeats": repeats}
     for name, rs in runs.items():
+        wall = statistics.median(r["wall_seconds"] for r in rs)
+        if duration < DAY:  # start-up once, the rest scaled to a day
+            start = user_command(1.0, before if name == "before" else None)["wall_seconds"]
+            day = start + max(0.0, wall - start) * DAY / duration
+        else:
+            day = wall * DAY / duration
         out[name] = {
-            "wall_seconds": statistics.median(r["wall_seconds"] for r in rs),
+            "wall_seconds": wall, "wall_seconds_24h": day, "extrapolated": duration < DAY,
             "cpu_seconds": statistics.median(r["cpu_seconds"] for r in rs),
             "intents": rs[-1]["intents"],
             "cpu_us_per_intent": statistics.median(r["cpu_us_per_intent"] for r in rs),
@@ -196,12 +206,14 @@ def render(cmp: dict[str, Any], parts: dict[str, Any] | None) -> str:
     d = cmp["duration"]
     lines = [f"`orderpace {' '.join(COMMAND_ARGS)} --duration {d:g}` "
              f"(medians of {cmp['repeats']}, alternated)", "",
-             "| code | wall s | CPU s | intents | CPU µs/intent |", "|---|--:|--:|--:|--:|"]
+             "| code | wall s | CPU s | intents | CPU µs/intent | wall s, 24 h |",
+             "|---|--:|--:|--:|--:|--:|"]
     for name in ("before", "now"):
         r = cmp.get(name)
         if r is not None:
+            day = f"{r['wall_seconds_24h']:.1f}" + (" (scaled)" if r["extrapolated"] else "")
             lines.append(f"| {name} | {r['wall_seconds']:.2f} | {r['cpu_seconds']:.2f} | "
-                         f"{r['intents']:,} | {r['cpu_us_per_intent']:.0f} |")
+                         f"{r['intents']:,} | {r['cpu_us_per_intent']:.0f} | {day} |")
     if parts is not None:
         lines += ["", f"Where it goes (cProfile own time over {parts['duration']:g} s, scaled "
                   f"to {parts['cpu_us_per_intent']:.0f} CPU µs/intent):", "",

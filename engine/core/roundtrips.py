@@ -2,11 +2,12 @@
 
 A venue that can start a request itself (:class:`~engine.venues.base.SendingVenue`, the
 simulated one) is given the reply callback and returns a future (kept, for shutdown, and
-carrying any failure) -- no task, no coroutine per request.  Any other venue's ``request`` coroutine runs as a task.  Either way the end
-is reported once to ``complete(item, endpoint, reply, error)``: the reply, or the error
-(``TransportError`` as raised, anything else as it was), or neither when the round trip
-was cut short at shutdown (the task or future cancelled).  Both kinds are kept in the
-engine's :class:`~engine.core.tasks.Tasks`, so shutdown waits for them alike.
+carrying any failure) -- no task, no coroutine per request.  Any other venue's
+``request`` coroutine runs as a task.  Either way the end is reported once to
+``complete(item, endpoint, reply, error)``: the reply, or the error (``TransportError`` as
+raised, anything else as it was), or neither when the round trip was cut short at
+shutdown (the task or future cancelled).  Both kinds are kept in the engine's
+:class:`~engine.core.tasks.Tasks`, so shutdown waits for them alike.
 """
 
 from __future__ import annotations
