@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from benchmarks import usercmd
+from benchmarks.nonces import render_nonces
 
 __all__ = ["Written", "render_markdown", "write_chart", "write_results"]
 
@@ -226,6 +227,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         "",
         *_micro_rows(data),
         "",
+        *render_nonces(data.get("nonces")),
         "## How each contender is set up",
         "",
         NOTES,

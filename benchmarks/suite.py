@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from benchmarks import micro, usercmd
+from benchmarks import micro, nonces, usercmd
 from benchmarks.runner import LIMITERS, limiter, run_cell
 from benchmarks.workloads import WORKLOADS, workload
 from limiters import Tier
@@ -255,5 +255,6 @@ def run_suite(
         "results": rows,
         "ratios": ratios(cells),
         "micro": micro_results,
+        "nonces": nonces.run_nonces(cfg.quick),
         "cells": cells,
     }

@@ -4,11 +4,13 @@
 
     orderpace live --strategy NAME [--base-url URL] [--tier ...] [--pairs XBT/USD,ETH/USD]
                    [--duration SECONDS] [--set key=value ...] [--json] [--dry-run]
-                   [--on-exit cancel|leave] [--credentials-file FILE]
+                   [--on-exit cancel|leave] [--credentials-file FILE] [--nonce-window N]
                    [--decay-step S] [--jitter-ms MS] [--poll-interval S] [--timeout S]
 
-Credentials come from ``KRAKEN_API_KEY`` and ``KRAKEN_API_SECRET``, or from
-``--credentials-file`` (owner-only permissions); without them the command exits with code 2
+Credentials come from ``KRAKEN_API_KEY`` and ``KRAKEN_API_SECRET`` (more keys of the
+account: ``KRAKEN_API_KEY_2`` / ``KRAKEN_API_SECRET_2``...), or from ``--credentials-file``
+(owner-only permissions; one ``KRAKEN_API_KEY=``/``KRAKEN_API_SECRET=`` pair per key): see
+:mod:`engine.cli.live_keys`; without them the command exits with code 2
 and says what is missing.  The secret is never printed or logged (logs also pass through a
 redacting filter).
 
@@ -52,9 +54,10 @@ import sys
 
 import attrs
 
-from engine.cli import Subcommand, UsageError
+from engine.cli import Subcommand, UsageError, live_keys
 from engine.cli import types as cli_types
 from engine.cli.logsetup import configure_live_logging
+from engine.core.settings import EngineSettings
 from engine.run.live import LiveConfig, LiveError, LiveResult, MarginTooLarge, run_live
 from engine.venues.kraken_rest.credentials import Credentials, CredentialsError
 from engine.venues.kraken_rest.rest import DEFAULT_BASE_URL
@@ -100,7 +103,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="on stop: cancel the run's open orders (default) or leave them")
     p.add_argument("--credentials-file", metavar="FILE",
                    help="read KRAKEN_API_KEY=... / KRAKEN_API_SECRET=... from FILE "
-                        "(mode 600) instead of the environment")
+                        "(mode 600) instead of the environment; repeat the pair for a "
+                        "pool of keys on one account")
+    live_keys.add_arguments(p)
     p.add_argument("--decay-step", type=cli_types.non_negative, default=None, metavar="S",
                    help="the server's decay step in seconds, when known (a local "
                         "simulate-exchange); default: unknown, Kraken-safe margins; at most "
@@ -136,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
     from strategies.params import ParameterError
     from strategies.registry import StrategyError
 
-    credentials = load_credentials(args.credentials_file)
+    keys = live_keys.load_keys(args.credentials_file)
+    credentials = keys[0]
     try:
         config = LiveConfig(
             strategy=args.strategy, tier=args.tier, pairs=args.pairs, duration=args.duration,
@@ -144,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
             on_exit=args.on_exit, decay_step=args.decay_step,
             jitter=None if args.jitter_ms is None else args.jitter_ms / 1000.0,
             poll_interval=args.poll_interval, timeout=args.timeout, seed=args.seed,
+            engine=EngineSettings(nonce_window=getattr(args, "nonce_window", 0)),
         )
     except MarginTooLarge as e:
         raise UsageError(_margin_message(e, args)) from None
@@ -151,12 +158,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     verbose = getattr(args, "verbose", 0)
     configure_live_logging(sys.stderr, level=logging.DEBUG if verbose else logging.INFO,
-                           secrets=(credentials.secret,))
+                           secrets=tuple(k.secret for k in keys))
     if config.base_url.rstrip("/") == DEFAULT_BASE_URL and not config.dry_run:
         print(f"{_PROG}: trading LIVE on {DEFAULT_BASE_URL} with key {credentials.key_prefix} "
               "(Ctrl-C stops and cancels open orders)", file=sys.stderr, flush=True)
     try:
-        ended = asyncio.run(_run_until_signal(config, credentials))
+        ended = asyncio.run(_run_until_signal(config, keys))
     except (StrategyError, ParameterError) as e:
         raise UsageError(str(e)) from None
     except LiveError as e:
@@ -202,7 +209,8 @@ def _json_line(result: LiveResult) -> str:
     return json.dumps(result.as_dict(), separators=(",", ":"), default=str)
 
 
-async def _run_until_signal(config: LiveConfig, credentials: Credentials) -> _Ended:
+async def _run_until_signal(config: LiveConfig,
+                            credentials: Credentials | tuple[Credentials, ...]) -> _Ended:
     """Run; the first SIGINT/SIGTERM stops cleanly, a second aborts (result None)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -290,7 +290,7 @@ class Engine:
 
     def _on_reply(self, item: Item, endpoint: str, reply: Mapping[str, Any]) -> None:
         now = self.clock.now()
-        v = judge(reply, item.attempts,
+        v = judge(reply, item.attempts, nonce_retry=not self._closed,
                   retry_allowed=self.settings.retry_rate_limited and not self._closed)
         if self._observer is not None:
             self._observer.reply(item.hid, endpoint, reply, None, now)

@@ -6,9 +6,10 @@ cap raises it by one again, back up to ``maximum`` (additive increase, multiplic
 decrease).  While the cap is above 1, one slot is kept for cancels: other requests may
 fill ``shared = max(1, slots - 1)`` of them.
 
-Seam for key pools (nonce discipline): a later version holds a lease per API key next to
-this global count -- ``take(key)`` / ``release(key)`` -- so that each key has at most one
-private request on the wire unless it declares a nonce window.
+Key pools (nonce discipline, :mod:`engine.core.keys`): the venue lets at most the pool's
+concurrency on the wire (one per key without a nonce window); a live run sizes ``maximum``
+to it, and :meth:`InflightCap.limit` lowers it when a key is removed or serialized, so
+requests wait here -- before they are charged -- not at the venue.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ class InflightCap:
             self._resize(self.slots + 1)
             return True
         return False
+
+    def limit(self, maximum: int) -> None:
+        """The venue lets at most ``maximum`` (>= 1) requests on the wire now (a key pool's
+        concurrency: keys removed or serialized): the cap's ceiling follows it."""
+        self.maximum = max(1, maximum)
+        self._resize(min(self.slots, self.maximum))
 
     def _resize(self, slots: int) -> None:
         if slots != self.slots:

@@ -36,6 +36,10 @@ class EngineSettings:
     ``lazy_cancel_patience``: a cancel submitted with ``urgent=False`` whose order reaches a
     cheaper age bucket within this many seconds steps aside until then (without holding
     up anything behind it) and goes at the cheaper penalty; 0 turns this off.
+    ``nonce_window``: the Kraken nonce window declared on the API keys (nonce units:
+    milliseconds for the default wall-clock nonces); 0 (default): none, so one private
+    request per key on the wire (:mod:`engine.core.keys`).  With a window a key may have
+    up to ``max_inflight`` on the wire, each nonce within the window of the newest.
     """
 
     cancel_reserve: float = attrs.field(default=0.10)
@@ -48,6 +52,7 @@ class EngineSettings:
     log_decisions: bool = False
     shutdown_timeout: float = 10.0
     lazy_cancel_patience: float = 2.0
+    nonce_window: int = 0
 
     def __attrs_post_init__(self) -> None:
         if not 0.0 <= self.cancel_reserve < 0.9 or math.isnan(self.cancel_reserve):
@@ -58,3 +63,6 @@ class EngineSettings:
             raise InvalidIntent("max_queue", self.max_queue, ">= 1")
         if self.max_inflight < 1:
             raise InvalidIntent("max_inflight", self.max_inflight, ">= 1")
+        if (isinstance(self.nonce_window, bool) or not isinstance(self.nonce_window, int)
+                or not 0 <= self.nonce_window < 2**64):
+            raise InvalidIntent("nonce_window", self.nonce_window, "a whole number >= 0")

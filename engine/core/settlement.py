@@ -98,8 +98,9 @@ class Settlement:
             for r in item.targets:  # a refused batch cancel cancelled nothing
                 self._book.set_cancel_queued(r, False)
         elif rec is not None:
-            if error == ke.UNKNOWN_ORDER:
-                self.close(rec, "unknown to the exchange")
+            if error == ke.UNKNOWN_ORDER:  # no longer open (a lookup may have closed it)
+                if rec.state is not OrderState.CLOSED:
+                    self.close(rec, "unknown to the exchange")
                 return
             if isinstance(intent, CancelOrder):
                 self._book.set_cancel_queued(rec, False)

@@ -12,6 +12,9 @@ Pure: no clock, no state.  The engine applies the verdict (engine.core.engine).
   was not processed);
 * ``EGeneral:Temporary lockout``, ``EAPI:Invalid key``, ``EAPI:Invalid signature``: **lock**
   -- nothing more can succeed;
+* ``EAPI:Invalid nonce``: **retry** with a fresh nonce -- up to :data:`NONCE_ATTEMPTS` tries
+  in all (such a refusal executes nothing; the retry goes back through the queue and its
+  pacing) -- when ``nonce_retry`` (the engine still running), whatever ``retry_allowed``;
 * ``EService:Deadline elapsed`` (not retried): **expire**;
 * anything else: **reject**.
 Retries happen only when ``retry_allowed`` (the setting, and the engine still running).
@@ -25,11 +28,15 @@ from typing import Any, NamedTuple
 
 from engine import kraken_errors as ke
 
-__all__ = ["THROTTLED_ATTEMPTS", "Action", "Effect", "Verdict", "judge"]
+__all__ = ["NONCE_ATTEMPTS", "THROTTLED_ATTEMPTS", "Action", "Effect", "Verdict", "judge"]
 
 #: Tries for a request refused with EService:Throttled (it was not processed): the first
 #: and nine more, each after the pause the exchange asked for.
 THROTTLED_ATTEMPTS = 10
+
+#: Tries for a request refused for its nonce (``EAPI:Invalid nonce``): the first and two
+#: more (refusals are rare under the nonce rule; many in a row can earn a lockout).
+NONCE_ATTEMPTS = 3
 
 #: Tries for a request refused for a rate limit or the open-orders cap: the first and one more.
 RATE_LIMITED_ATTEMPTS = 2
@@ -76,7 +83,8 @@ class Verdict(NamedTuple):
     kind: ke.ErrorKind | None = None
 
 
-def judge(reply: Mapping[str, Any], attempts: int, *, retry_allowed: bool = True) -> Verdict:
+def judge(reply: Mapping[str, Any], attempts: int, *, retry_allowed: bool = True,
+          nonce_retry: bool = True) -> Verdict:
     """The verdict on ``reply`` to a request tried ``attempts`` times (this one included)."""
     result = reply.get("result")
     result = result if isinstance(result, Mapping) else None
@@ -99,6 +107,9 @@ def judge(reply: Mapping[str, Any], attempts: int, *, retry_allowed: bool = True
         resume_at = ke.throttled_until(error)
     elif kind is ke.ErrorKind.LOCKOUT or error in _KEY_REFUSED:
         return Verdict(Action.LOCK, effect, error, errors, result, None, kind)
+    if kind is ke.ErrorKind.NONCE:
+        action = Action.RETRY if nonce_retry and attempts < NONCE_ATTEMPTS else Action.REJECT
+        return Verdict(action, effect, error, errors, result, None, kind)
     limit = THROTTLED_ATTEMPTS if kind is ke.ErrorKind.THROTTLED else RATE_LIMITED_ATTEMPTS
     if retry_allowed and attempts < limit and kind in _RETRYABLE:
         action = Action.RETRY
@@ -110,5 +121,6 @@ def judge(reply: Mapping[str, Any], attempts: int, *, retry_allowed: bool = True
 
 
 def retryable(kind: ke.ErrorKind | None) -> bool:
-    """Whether errors of ``kind`` are rate limits a retry may get past (for logging)."""
-    return kind in _RETRYABLE
+    """Whether errors of ``kind`` are rate limits (or a nonce refusal) a retry may get
+    past (for logging)."""
+    return kind in _RETRYABLE or kind is ke.ErrorKind.NONCE

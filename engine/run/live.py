@@ -58,7 +58,7 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -81,6 +81,7 @@ from engine.run.live_config import (
     MarginTooLarge,
     limiter_settings,
 )
+from engine.run.live_keys import closed_order, engine_settings, key_list, rest_venue
 from engine.run.live_start import key_refused_message, load_markets, nonce_refused_message
 from engine.run.loop import RunLoop
 from engine.run.sampling import Sample, Sampler
@@ -88,6 +89,7 @@ from engine.run.summary import OutcomeTally, Summary, params_of, rate_limit_erro
 from engine.venues.base import TransportError, Venue
 from engine.venues.kraken_rest.credentials import Credentials
 from engine.venues.kraken_rest.dryrun import DryRunVenue
+from engine.venues.kraken_rest.gone import GoneOrderLookup
 from engine.venues.kraken_rest.nonce import WallClockNonces
 from engine.venues.kraken_rest.pacing import api_pacer_for
 from engine.venues.kraken_rest.poller import ClosedOrder, OrderPoller
@@ -133,15 +135,17 @@ class LiveResult:
     summary: Summary
     details: Mapping[str, Any]
     interrupted: bool = False
+    fills: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        """The summary's keys (``duration`` null when open-ended), then ``"live"``."""
-        return {**self.summary.as_dict(), "live": dict(self.details)}
+        """The summary's keys (``duration`` null when open-ended), ``"fills"`` (per pair:
+        ``count`` and ``volume``, as the exchange reported them), then ``"live"``."""
+        return {**self.summary.as_dict(), "fills": dict(self.fills), "live": dict(self.details)}
 
 
 async def run_live(
     config: LiveConfig,
-    credentials: Credentials,
+    credentials: Credentials | Sequence[Credentials],
     *,
     registry: Registry | None = None,
     stop: asyncio.Event | None = None,
@@ -149,7 +153,9 @@ async def run_live(
 ) -> LiveResult:
     """Run ``config`` live until its duration ends or ``stop`` is set (module docstring).
 
-    ``registry``: where to find the strategy (default: :func:`strategies.registry.discover`);
+    ``credentials``: one key, or several keys of the account (a pool: see
+    :mod:`engine.run.live_keys`).  ``registry``: where to find the strategy (default:
+    :func:`strategies.registry.discover`);
     ``transport``: an httpx transport for the REST venue (tests).  Raises
     :class:`LiveError` when the run cannot start (exchange unreachable, a pair it does not
     list, the key or its nonce refused, no prices), and the registry's / parameters' errors
@@ -162,19 +168,16 @@ async def run_live(
     wall0 = time.perf_counter()
     clock = RealClock()
     nonces = WallClockNonces()
-    rest = KrakenRestVenue(
-        credentials, base_url=config.base_url, nonces=nonces, dry_run=config.dry_run,
-        transport=transport,
-        timeout=httpx.Timeout(config.timeout, connect=min(5.0, config.timeout),
-                              pool=min(5.0, config.timeout)),
-    )
+    keys = key_list(credentials)
+    rest = rest_venue(config, keys, nonces, transport)
     recovering = RecoveringVenue(rest, config.recovery)
-    dry = DryRunVenue(recovering) if config.dry_run else None
-    venue: Venue = dry if dry is not None else recovering
+    gone = GoneOrderLookup(recovering)
+    dry = DryRunVenue(gone) if config.dry_run else None
+    venue: Venue = dry if dry is not None else gone
     try:
         markets = await load_markets(rest, config.pairs)
-        run = _LiveRun(config, credentials, strategy_type, params, markets, clock, rest,
-                       recovering, dry, venue, nonces)
+        run = _LiveRun(config, keys[0], strategy_type, params, markets, clock, rest,
+                       recovering, dry, venue, nonces, gone)
         await run.main(stop if stop is not None else asyncio.Event())
     finally:
         await venue.aclose()
@@ -188,6 +191,7 @@ class _LiveRun:
         self, config: LiveConfig, credentials: Credentials, strategy_type: Any, params: Any,
         markets: Markets, clock: RealClock, rest: KrakenRestVenue, recovering: RecoveringVenue,
         dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces,
+        gone: GoneOrderLookup,
     ) -> None:
         self.config = config
         self.key_prefix = credentials.key_prefix
@@ -202,10 +206,15 @@ class _LiveRun:
         self.tally = OutcomeTally()
         self.engine = Engine(
             venue, tier=config.tier, clock=clock, limits=limiter_settings(config),
-            settings=config.engine, markets=markets, store=MemoryStore(), key_id=_KEY_ID,
+            settings=engine_settings(config, rest), markets=markets, store=MemoryStore(),
+            key_id=_KEY_ID,
         )
         self.pacer = api_pacer_for(self.engine)
-        recovering.pace = self.pacer
+        recovering.pace = gone.pace = self.pacer
+        self.gone = gone
+        gone.on_gone = self._looked_up
+        assert rest.pool is not None
+        rest.pool.on_capacity = self.engine.budget.inflight.limit
         self.loop = RunLoop(clock, [self.engine], tally=self.tally, observe=self._observe)
         self.feed: TickerFeed | None = None
         self.poller: OrderPoller | None = None
@@ -378,6 +387,12 @@ class _LiveRun:
             assert isinstance(handle, Handle)
             self.tally.add(handle.result(), handle.id)
 
+    def _looked_up(self, ref: str, info: Mapping[str, Any]) -> None:
+        """An order met ``EOrder:Unknown order``; the exchange says what became of it."""
+        closed = closed_order(self.engine, ref, info)
+        if closed is not None:
+            self._order_gone(closed)
+
     def _order_gone(self, closed: ClosedOrder) -> None:
         """The poller found an order gone: a fill to its strategy, or a close."""
         now = self.clock.now()
@@ -407,6 +422,7 @@ class _LiveRun:
         if self.dry is not None:
             requests.subtract(self.dry.local)
         requests.update(self.recovering.extra_requests)
+        requests["QueryOrders"] += self.gone.stats["lookups"] + self.gone.stats["failed"]
         requests["AssetPairs"] += 1
         if self.feed is not None:
             requests["Ticker"] += self.feed.polls
@@ -455,13 +471,15 @@ class _LiveRun:
             "exit_cancels": self.exit_cancels,
             "open_orders_left": len(engine.open_orders()),
             "recovery": dict(sorted(self.recovering.stats.items())),
+            "gone_lookups": dict(sorted(self.gone.stats.items())),
+            "keys": self.rest.pool.report() if self.rest.pool is not None else [],
             "lookup_units_charged": self.pacer.charged,
             "polls": self.poller.polls if self.poller is not None else 0,
             "closed_by_poller": self.poller.closed if self.poller is not None else 0,
             "dry_run_local": dict(self.dry.local) if self.dry is not None else {},
             "limits": attrs.asdict(limiter_settings(cfg)),
         }
-        return LiveResult(summary, details, self.interrupted)
+        return LiveResult(summary, details, self.interrupted, run.fills())
 
     def _failure_text(self) -> str | None:
         """Why the run failed: the key refused (first: it explains the rest), the strategy."""

@@ -129,6 +129,10 @@ class SimulatedVenue:
         return self._exchange
 
     @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
     def connections(self) -> int:
         """Connections the pool has opened so far."""
         return len(self._conns)

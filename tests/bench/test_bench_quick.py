@@ -85,3 +85,20 @@ def test_micro_benchmarks_and_targets(quick_run: tuple[Path, dict[str, Any]]) ->
     for t in data["targets"]:
         assert _finite(t["measured"]) and isinstance(t["met"], bool)
     assert data["machine"]["nproc"] >= 1 and data["machine"]["python"]
+
+
+def test_nonce_discipline_section(quick_run: tuple[Path, dict[str, Any]]) -> None:
+    out, data = quick_run
+    section = data["nonces"]
+    cells = section["burst_pro_30ms"] + section["serial"]
+    assert len(section["burst_pro_30ms"]) == 3 and len(section["serial"]) == 18
+    assert all(c["invalid_nonce"] == 0 and c["rate_limit_errors"] == 0 for c in cells)
+    assert all(c["unresolved"] == 0 for c in cells)
+    one_key = section["burst_pro_30ms"][0]
+    assert one_key["keys"] == 1 and one_key["window"] == 0
+    assert one_key["utilization"] >= 0.85
+    # the wire-bound start-up: a pool or a window shortens it
+    for i in range(0, 18, 3):
+        one, pool, window = (c["startup_seconds"] for c in section["serial"][i:i + 3])
+        assert window < pool < one
+    assert "## Nonce discipline" in (out / "latest.md").read_text()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -31,24 +30,3 @@ def no_secret() -> Callable[[str], None]:
 @pytest.fixture(autouse=True)
 def _fresh_structlog(fresh_structlog: None) -> None:
     """Every test here starts from structlog's defaults (see ``tests/conftest.py``)."""
-
-
-
-#: A nonce window (in the live venue's millisecond nonces) for the keys of the live tests'
-#: servers.  The server now models arrival jitter per connection, so requests written in
-#: nonce order on different pooled connections can arrive out of order, as on Kraken;
-#: the live venue still writes private requests concurrently (one request on the wire per
-#: key is issue 11), so its keys here declare a nonce window, as a Kraken key can.
-LIVE_NONCE_WINDOW = 5_000
-
-
-@pytest.fixture
-def start_server(start_server: Callable[..., Any]) -> Callable[..., Any]:
-    """The root ``start_server``, with :data:`LIVE_NONCE_WINDOW` unless a test sets one."""
-
-    async def start(**options: Any) -> Any:
-        exchange_options = dict(options.pop("exchange_options", {}))
-        exchange_options.setdefault("nonce_window", LIVE_NONCE_WINDOW)
-        return await start_server(exchange_options=exchange_options, **options)
-
-    return start

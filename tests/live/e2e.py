@@ -43,6 +43,8 @@ async def live_stack(server: ExchangeServer, *, timeout: float = 0.5,
     recovering = RecoveringVenue(rest, recovery)
     store = MemoryStore()
     limits = limiter_settings(LiveConfig(decay_step=cfg.decay_step, jitter=cfg.jitter))
+    assert rest.pool is not None  # one request on the wire per key: the engine waits, not it
+    engine_settings.setdefault("max_inflight", rest.pool.concurrency)
     engine = Engine(recovering, tier=cfg.tier, clock=RealClock(), limits=limits,
                     settings=EngineSettings(**engine_settings), store=store, key_id="t")
     recovering.pace = api_pacer_for(engine)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from engine import kraken_errors as ke
+from engine.core.verdicts import NONCE_ATTEMPTS
 from engine.exchange.server import DEMO_KEY, DEMO_SECRET, ExchangeServer
 from engine.run.live import LiveConfig, LiveError, run_live
 from engine.venues.kraken_rest.credentials import Credentials
@@ -116,4 +117,5 @@ async def test_a_key_whose_nonces_are_ahead_fails_at_start_explaining_units(
     assert "nonce window" in message and "\n" not in message
     assert DEMO_SECRET not in message
     assert "AddOrder" not in server.stats.requests  # nothing was attempted
-    assert server.stats.requests.get("OpenOrders", 0) == 1  # the one check, then stop
+    # the one check, retried with fresh nonces a bounded number of times, then stop
+    assert server.stats.requests.get("OpenOrders", 0) == NONCE_ATTEMPTS

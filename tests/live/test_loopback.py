@@ -109,11 +109,33 @@ def venue_for(url: str, **kwargs: Any) -> KrakenRestVenue:
     return KrakenRestVenue(Credentials(LEAK_KEY, LEAK_SECRET), base_url=url, **kwargs)
 
 
-async def test_send_lock_is_released_once_the_body_is_written(
+async def test_without_a_nonce_window_the_next_request_waits_for_the_reply(
     serve: Callable[[Behaviour], Awaitable[LoopbackServer]],
 ) -> None:
-    # The server answers nothing until three requests have arrived: had the venue kept the
-    # lock until each reply, the second request could never leave and this would time out.
+    on_wire = 0
+    most = 0
+
+    async def behaviour(received: Received) -> dict[str, Any]:
+        nonlocal on_wire, most
+        on_wire += 1
+        most = max(most, on_wire)
+        await asyncio.sleep(0.02)
+        on_wire -= 1
+        return {"error": [], "result": {"nonce": received.nonce}}
+
+    server = await serve(behaviour)
+    async with venue_for(server.url) as venue:
+        await asyncio.gather(*(venue.request("AddOrder", {"pair": "XBTUSD"}) for _ in range(4)))
+    nonces = [r.nonce for r in server.received]
+    assert nonces == sorted(nonces) and len(set(nonces)) == 4
+    assert most == 1
+
+
+async def test_with_a_nonce_window_requests_overlap_on_the_wire(
+    serve: Callable[[Behaviour], Awaitable[LoopbackServer]],
+) -> None:
+    # The server answers nothing until three requests have arrived: had the venue kept one
+    # request on the wire, the second could never leave and this would time out.
     all_in = asyncio.Event()
 
     async def behaviour(received: Received) -> dict[str, Any]:
@@ -123,7 +145,7 @@ async def test_send_lock_is_released_once_the_body_is_written(
         return {"error": [], "result": {"nonce": received.nonce}}
 
     server = await serve(behaviour)
-    async with venue_for(server.url) as venue:
+    async with venue_for(server.url, nonce_window=60_000) as venue:
         replies = await asyncio.wait_for(
             asyncio.gather(*(venue.request("AddOrder", {"pair": "XBTUSD"}) for _ in range(3))),
             timeout=5.0,

@@ -13,6 +13,12 @@ Sources:
   ``KRAKEN_API_SECRET=...`` lines, or just two lines: the key, then the secret.  Blank lines
   and lines starting with ``#`` are ignored.  The mode is checked on the opened file
   (``fstat``), so it cannot be swapped between the check and the read.  POSIX permissions.
+
+**Key pools** (several keys of one account, :mod:`engine.core.keys`): a file may hold the
+``KRAKEN_API_KEY=`` / ``KRAKEN_API_SECRET=`` pair several times, one pair per key
+(:meth:`Credentials.pool_from_file`); the environment adds ``KRAKEN_API_KEY_2`` /
+``KRAKEN_API_SECRET_2``, ``_3``... after the unnumbered pair, up to the first number not
+set (:meth:`Credentials.pool_from_env`).  The same key twice is refused.
 """
 
 from __future__ import annotations
@@ -129,53 +135,102 @@ class Credentials:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Credentials:
-        """Credentials from a file readable by its owner only (see the module docstring)."""
+        """Credentials from a file readable by its owner only (see the module docstring);
+        the first key of a file that holds several."""
         file = Path(path)
-        try:
-            fd = os.open(file, os.O_RDONLY)
-        except OSError as exc:
-            raise CredentialsError(
-                f"cannot open credentials file {str(file)!r}: {exc.strerror}"
-            ) from None
-        st_mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(st_mode):
-            os.close(fd)
-            raise CredentialsError(
-                f"cannot open credentials file {str(file)!r}: not a regular file"
-            )
-        with os.fdopen(fd, "rb") as handle:
-            mode = stat.S_IMODE(st_mode)
-            if mode & 0o077:
-                raise InsecureCredentialsFile(file, mode)
-            raw = handle.read()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidCredentials(
-                f"credentials file {str(file)!r} is not UTF-8 text"
-            ) from None
-        key, secret = _parse_file(text, file)
+        key, secret = _parse_file(_read_file(file), file)[0]
         return cls(key, secret)
 
+    @classmethod
+    def pool_from_file(cls, path: str | os.PathLike[str]) -> tuple[Credentials, ...]:
+        """Every key of a credentials file (one or more pairs; see the module docstring)."""
+        file = Path(path)
+        pairs = _parse_file(_read_file(file), file)
+        return _distinct(tuple(cls(k, s) for k, s in pairs), f"file {str(file)!r}")
 
-def _parse_file(text: str, file: Path) -> tuple[str, str]:
+    @classmethod
+    def pool_from_env(cls, environ: Mapping[str, str] | None = None) -> tuple[Credentials, ...]:
+        """``KRAKEN_API_KEY``/``KRAKEN_API_SECRET``, then ``..._2``, ``..._3``... while set."""
+        env = os.environ if environ is None else environ
+        keys = [cls.from_env(env)]
+        n = 2
+        while env.get(f"{KEY_VAR}_{n}", "").strip() or env.get(f"{SECRET_VAR}_{n}", "").strip():
+            keys.append(cls.from_env(env, key_var=f"{KEY_VAR}_{n}",
+                                     secret_var=f"{SECRET_VAR}_{n}"))
+            n += 1
+        return _distinct(tuple(keys), "the environment")
+
+
+def _read_file(file: Path) -> str:
+    """The text of a credentials file readable by its owner only."""
+    try:
+        fd = os.open(file, os.O_RDONLY)
+    except OSError as exc:
+        raise CredentialsError(
+            f"cannot open credentials file {str(file)!r}: {exc.strerror}"
+        ) from None
+    st_mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(st_mode):
+        os.close(fd)
+        raise CredentialsError(
+            f"cannot open credentials file {str(file)!r}: not a regular file"
+        )
+    with os.fdopen(fd, "rb") as handle:
+        mode = stat.S_IMODE(st_mode)
+        if mode & 0o077:
+            raise InsecureCredentialsFile(file, mode)
+        raw = handle.read()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidCredentials(
+            f"credentials file {str(file)!r} is not UTF-8 text"
+        ) from None
+
+
+def _distinct(keys: tuple[Credentials, ...], where: str) -> tuple[Credentials, ...]:
+    seen: set[str] = set()
+    for i, c in enumerate(keys):
+        if c.key in seen:
+            raise InvalidCredentials(f"{where}: key {i + 1} ({c.key_prefix}) is given twice")
+        seen.add(c.key)
+    return keys
+
+
+def _parse_file(text: str, file: Path) -> list[tuple[str, str]]:
+    """The (key, secret) pairs of a credentials file, in order."""
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line and not line.startswith("#")]
-    assigned: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
+    current: dict[str, str] = {}
     for line in lines:
         for name in (KEY_VAR, SECRET_VAR):
             if line.startswith(name + "="):
-                assigned[name] = line[len(name) + 1:].strip().strip("'\"")
-    if assigned:
-        missing = [name for name in (KEY_VAR, SECRET_VAR) if not assigned.get(name)]
-        if missing:
+                if name in current:
+                    other = SECRET_VAR if name == KEY_VAR else KEY_VAR
+                    raise MissingCredentials(
+                        f"credentials file {str(file)!r}: pair {len(pairs) + 1} does not "
+                        f"set {other} before the next {name}")
+                current[name] = line[len(name) + 1:].strip().strip("'\"")
+                if len(current) == 2:
+                    pairs.append((current[KEY_VAR], current[SECRET_VAR]))
+                    current = {}
+    if pairs or current:
+        missing = [name for name in (KEY_VAR, SECRET_VAR) if not current.get(name)]
+        if current:
             raise MissingCredentials(
                 f"credentials file {str(file)!r} does not set {', '.join(missing)}"
-            )
-        return assigned[KEY_VAR], assigned[SECRET_VAR]
+                + (f" for pair {len(pairs) + 1}" if pairs else ""))
+        for i, (key, secret) in enumerate(pairs):
+            if not key or not secret:
+                what = KEY_VAR if not key else SECRET_VAR
+                raise MissingCredentials(
+                    f"credentials file {str(file)!r} does not set {what}"
+                    + (f" for pair {i + 1}" if len(pairs) > 1 else ""))
+        return pairs
     if len(lines) != 2:
         raise InvalidCredentials(
             f"credentials file {str(file)!r} must hold {KEY_VAR}=... and {SECRET_VAR}=... "
             f"lines, or exactly two lines (key, then secret); found {len(lines)} line(s)"
         )
-    return lines[0], lines[1]
+    return [(lines[0], lines[1])]

@@ -11,8 +11,8 @@ Kraken clients send, so a key shared with them stays valid), or microseconds wit
 the wall clock by the excess and falls back onto it when the burst ends.  Changing the unit on
 a key that was used with a finer one is not possible: the coarser nonces would be lower.
 
-:class:`NonceSource` is the protocol: a source shared between processes (one key, several
-processes) can implement it later without changing the venue.
+:class:`NonceSource` is the protocol (:mod:`engine.core.keys`): a source shared between
+processes (one key, several processes) can implement it later without changing the venue.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+
+from engine.core.keys import NonceSource
 
 __all__ = [
     "MAX_NONCE",
@@ -36,15 +37,6 @@ MAX_NONCE = 2**64 - 1
 
 class NonceExhausted(OverflowError):
     """The next nonce would not fit in an unsigned 64-bit integer."""
-
-
-@runtime_checkable
-class NonceSource(Protocol):
-    """Where the venue takes nonces from."""
-
-    async def next_nonce(self, key: str) -> int:
-        """A nonce for API key ``key``: above every nonce this source gave for ``key`` before."""
-        ...
 
 
 class WallClockNonces:

@@ -6,15 +6,19 @@
   :class:`~kraken_rest.nonce.NonceSource`, signed (:mod:`kraken_rest.signing`), the body
   form-encoded or JSON (:mod:`kraken_rest.body`), headers ``API-Key`` and ``API-Sign``.
 
-Wire order
-----------
-Kraken wants nonces to arrive in increasing order.  Taking the nonce and putting the request
-on the wire happen under one :class:`asyncio.Lock`: the lock is released once the request
-body has been written to the connection (httpcore's ``trace`` extension reports it), or when
-the exchange is over if the transport reports nothing (mock transports), so a later nonce
-can never be written before an earlier one.  Replies still overlap: only the writes are
-serialised.  (Requests on different keep-alive connections can still be reordered by the
-network; Kraken's optional per-key "nonce window" absorbs that.)
+Wire order (the nonce rule)
+---------------------------
+Requests on different keep-alive connections can be reordered by the network, and Kraken
+refuses a nonce below the highest it has seen for the key.  So each private request takes a
+key of the venue's :class:`~engine.core.keys.KeyPool` (one or more keys of one account) and
+holds that key's wire slot from the taking of its nonce until the exchange is over: without
+a nonce window (``nonce_window=0``, the default) one request per key is on the wire; with a
+window, up to ``max_per_key`` as long as every nonce on the wire stays within the window of
+the newest (:class:`~engine.core.keys.LocalWire`).  Replies then carry what the key pool
+learns: ``EAPI:Invalid nonce`` counts against the key (three in a row serialize a windowed
+key), and ``EAPI:Invalid key``, ``EAPI:Invalid signature`` or ``EGeneral:Permission denied``
+take the key out of the pool -- the request executed nothing and is sent again on the next
+key; the last key's refusal is returned as it is (the engine stops).
 
 Failures
 --------
@@ -40,16 +44,18 @@ import importlib.metadata
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 import structlog
 
+from engine import kraken_errors as ke
+from engine.core.keys import KeyPool, LocalWire, NoKeysLeft, NonceSource, PoolKey, WireSlot
 from engine.venues.base import Reply, TransportError
 from engine.venues.kraken_rest.body import encode_private, form_value
 from engine.venues.kraken_rest.credentials import Credentials, MissingCredentials
-from engine.venues.kraken_rest.nonce import NonceSource, WallClockNonces
+from engine.venues.kraken_rest.nonce import WallClockNonces
 from engine.venues.kraken_rest.public import PublicThrottle
 from engine.venues.kraken_rest.signing import sign
 from limiters.costs import is_public
@@ -78,6 +84,9 @@ DEFAULT_LIMITS = httpx.Limits(
 VALIDATE_ENDPOINTS: frozenset[str] = frozenset(
     {"AddOrder", "AddOrderBatch", "EditOrder", "AmendOrder"}
 )
+
+#: Refusals of a key itself: it leaves the pool (the request executed nothing).
+_KEY_REFUSED = frozenset({ke.INVALID_KEY, ke.INVALID_SIGNATURE, ke.PERMISSION_DENIED})
 
 _ENDPOINT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
@@ -185,7 +194,7 @@ class KrakenRestVenue:
 
     def __init__(
         self,
-        credentials: Credentials | None = None,
+        credentials: Credentials | Sequence[Credentials] | None = None,
         *,
         base_url: str = DEFAULT_BASE_URL,
         nonces: NonceSource | None = None,
@@ -195,10 +204,30 @@ class KrakenRestVenue:
         transport: httpx.AsyncBaseTransport | None = None,
         dry_run: bool = False,
         user_agent: str = USER_AGENT,
+        nonce_window: int = 0,
+        max_per_key: int = 8,
+        wires: Sequence[WireSlot] | None = None,
     ) -> None:
         self._base_url = check_base_url(base_url)
-        self._credentials = credentials
+        if credentials is None:
+            keys: tuple[Credentials, ...] = ()
+        elif isinstance(credentials, Credentials):
+            keys = (credentials,)
+        else:
+            keys = tuple(credentials)
+        if len({c.key for c in keys}) != len(keys):
+            raise ValueError("the same API key is given twice")
+        self._keys = keys
+        self._credentials = keys[0] if keys else None
         self._nonces: NonceSource = nonces if nonces is not None else WallClockNonces()
+        if wires is not None and len(wires) != len(keys):
+            raise ValueError(f"{len(wires)} wire slots for {len(keys)} keys")
+        self.pool = KeyPool([
+            PoolKey(f"{c.key_prefix}#{i + 1}" if len(keys) > 1 else c.key_prefix, i,
+                    wires[i] if wires is not None else LocalWire(
+                        c.key, self._nonces, window=nonce_window, limit=max_per_key))
+            for i, c in enumerate(keys)
+        ]) if keys else None
         self._public = public_throttle if public_throttle is not None else PublicThrottle()
         self.dry_run = dry_run
         self._client = httpx.AsyncClient(
@@ -209,7 +238,6 @@ class KrakenRestVenue:
             headers={"User-Agent": user_agent},
             follow_redirects=False,
         )
-        self._send_lock = asyncio.Lock()
         self._inflight: set[asyncio.Task[httpx.Response]] = set()
         self._closed = False
 
@@ -278,24 +306,44 @@ class KrakenRestVenue:
         return await self._finish(endpoint, task, wire, started, nonce=None)
 
     async def _request_private(self, endpoint: str, params: Mapping[str, Any]) -> Reply:
-        credentials = self._credentials
-        if credentials is None:
+        pool = self.pool
+        if pool is None:
             raise MissingCredentials(
                 f"{endpoint} is a private endpoint and this venue has no API credentials"
             )
         if self.dry_run and endpoint in VALIDATE_ENDPOINTS:
             params = {**params, "validate": True}
+        while True:
+            key, reply = await self._send_private(pool, endpoint, params)
+            errors = reply.get("error") or ()
+            if ke.INVALID_NONCE in errors:
+                pool.nonce_refused(key)
+                return reply
+            pool.accepted(key)
+            refused = next((e for e in errors if e in _KEY_REFUSED), None)
+            if refused is None or len(pool.live) <= 1:
+                return reply  # the last key's refusal goes to the engine: it stops
+            pool.remove(key, refused)  # executed nothing: try the next key
+
+    async def _send_private(self, pool: KeyPool, endpoint: str, params: Mapping[str, Any]
+                            ) -> tuple[PoolKey, Reply]:
+        """One signed request on a key of the pool: the key's wire slot is held from the
+        nonce's taking until the exchange is over (see :mod:`engine.core.keys`)."""
         path = f"/0/private/{endpoint}"
-        wire = _Wire()
-        async with self._send_lock:
+        try:
+            key, nonce = await pool.acquire()
+        except NoKeysLeft as e:
+            raise TransportError(str(e), endpoint=endpoint, sent=False) from None
+        try:
             self._check_open(endpoint)
-            nonce = await self._nonces.next_nonce(credentials.key)
+            credentials = self._keys[key.index]
             body = encode_private(endpoint, params, nonce)
             headers = {
                 "API-Key": credentials.key,
                 "API-Sign": sign(credentials.secret, path, nonce, body.content),
                 "Content-Type": body.content_type,
             }
+            wire = _Wire()
             request = self._client.build_request(
                 "POST", path, content=body.content, headers=headers,
                 extensions={"trace": wire.trace},
@@ -303,12 +351,13 @@ class KrakenRestVenue:
             started = time.perf_counter()
             task = self._start(request, wire)
             try:
-                await wire.on_wire.wait()  # hold the lock until the body is written
-            except asyncio.CancelledError:
-                task.cancel()  # and keep the lock until the send has really stopped
-                await asyncio.wait({task})
-                raise
-        return await self._finish(endpoint, task, wire, started, nonce=nonce)
+                return key, await self._finish(endpoint, task, wire, started, nonce=nonce)
+            finally:
+                if not task.done():  # cancelled: the send must really stop first
+                    task.cancel()
+                    await asyncio.wait({task})
+        finally:
+            await pool.release(key, nonce)
 
     # -- one exchange ----------------------------------------------------------------------
 
@@ -387,8 +436,8 @@ class KrakenRestVenue:
 
     def _scrub(self, text: str) -> str:
         """``text`` with the key and secret masked (defence in depth: they are never put in)."""
-        if self._credentials is not None:
-            for value in (self._credentials.secret, self._credentials.key):
+        for c in self._keys:
+            for value in (c.secret, c.key):
                 if len(value) >= 8:
                     text = text.replace(value, "***")
         return text

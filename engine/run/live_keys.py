@@ -1,0 +1,71 @@
+"""What a live run needs for its keys and for orders that left the book under a request.
+
+* :func:`rest_venue` -- the REST venue over a pool of one or more keys of the account, with
+  the run's nonce window (``EngineSettings.nonce_window``; 0: one request per key on the
+  wire, see :mod:`engine.core.keys`);
+* :func:`engine_settings` -- the engine's in-flight cap sized to what the pool lets on the
+  wire (one per key without a window), so requests wait in the engine -- before they are
+  charged -- rather than at the venue;
+* :func:`closed_order` -- what a ``QueryOrders`` lookup after ``EOrder:Unknown order``
+  found (:mod:`engine.venues.kraken_rest.gone`), as the poller's
+  :class:`~engine.venues.kraken_rest.poller.ClosedOrder`, named as the engine knows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import httpx
+
+from engine.core.settings import EngineSettings
+from engine.venues.kraken_rest.credentials import Credentials
+from engine.venues.kraken_rest.nonce import WallClockNonces
+from engine.venues.kraken_rest.poller import ClosedOrder
+from engine.venues.kraken_rest.rest import KrakenRestVenue
+
+if TYPE_CHECKING:
+    from engine.core.engine import Engine
+    from engine.run.live_config import LiveConfig
+
+__all__ = ["closed_order", "engine_settings", "key_list", "rest_venue"]
+
+
+def key_list(credentials: Credentials | Sequence[Credentials]) -> tuple[Credentials, ...]:
+    """``credentials`` as a tuple of one or more keys (ValueError when empty)."""
+    keys = (credentials,) if isinstance(credentials, Credentials) else tuple(credentials)
+    if not keys:
+        raise ValueError("a live run needs at least one API key")
+    return keys
+
+
+def rest_venue(config: LiveConfig, keys: Sequence[Credentials], nonces: WallClockNonces,
+               transport: httpx.AsyncBaseTransport | None) -> KrakenRestVenue:
+    """The REST venue of a live run over ``keys`` (one account)."""
+    return KrakenRestVenue(
+        keys, base_url=config.base_url, nonces=nonces, dry_run=config.dry_run,
+        transport=transport, nonce_window=config.engine.nonce_window,
+        max_per_key=config.engine.max_inflight,
+        timeout=httpx.Timeout(config.timeout, connect=min(5.0, config.timeout),
+                              pool=min(5.0, config.timeout)),
+    )
+
+
+def engine_settings(config: LiveConfig, rest: KrakenRestVenue) -> EngineSettings:
+    """``config.engine`` with ``max_inflight`` at most the key pool's concurrency."""
+    pool = rest.pool
+    assert pool is not None  # a live venue always has keys
+    return attrs.evolve(config.engine,
+                        max_inflight=min(config.engine.max_inflight, pool.concurrency))
+
+
+def closed_order(engine: Engine, ref: str, info: Mapping[str, Any]) -> ClosedOrder | None:
+    """The order ``ref`` (txid or cl_ord_id) the exchange reports gone, with Kraken's
+    record ``info``; None when the engine no longer knows it (already closed)."""
+    view = engine.order(ref)
+    if view is None:
+        return None
+    status = info.get("status")
+    return ClosedOrder(view.cl_ord_id, view.txid, view.pair,
+                       str(status) if status is not None else None, info)
