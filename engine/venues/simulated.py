@@ -232,13 +232,7 @@ class SimulatedVenue:
         if self._closed:
             fut.set_exception(TransportError("venue is closed", endpoint=endpoint, sent=False))
             return fut
-        public = self._exchange.is_public(endpoint)
-        use_key = None if public else (key if key is not None else self._key)
-        if use_key is not None:
-            if nonce is not None:
-                params = {**params, "nonce": str(nonce)}
-            elif self._nonces:
-                params = {**params, "nonce": self._nonce()}
+        params, use_key = self._prepare(endpoint, params, key, nonce)
         trip = _Trip(self, endpoint, params, use_key, fut, on_reply)
         self._pending.add(trip)
         conn = self._acquire()
@@ -248,6 +242,18 @@ class SimulatedVenue:
             self._go(trip, conn)
         return fut
 
+    def _prepare(self, endpoint: str, params: Mapping[str, Any], key: str | None,
+                 nonce: int | None) -> tuple[Mapping[str, Any], str | None]:
+        """The parameters as sent (a nonce added) and the key (None: a public endpoint)."""
+        public = self._exchange.is_public(endpoint)
+        use_key = None if public else (key if key is not None else self._key)
+        if use_key is not None:
+            if nonce is not None:
+                params = {**params, "nonce": str(nonce)}
+            elif self._nonces:
+                params = {**params, "nonce": self._nonce()}
+        return params, use_key
+
     async def request(
         self, endpoint: str, params: Mapping[str, Any], *, key: str | None = None,
         nonce: int | None = None,
@@ -255,8 +261,20 @@ class SimulatedVenue:
         """Send ``endpoint`` with ``params`` through the simulated network; Kraken's reply.
 
         ``key`` names the API key (default: the venue's); ``nonce`` is used as given, else
-        one is taken at send time when the venue was built with ``nonces=True``.
+        one is taken at send time when the venue was built with ``nonces=True``.  Without
+        any network delay, a request that finds an idle connection is handled at once, in
+        the caller's turn; otherwise it awaits :meth:`send`.
         """
+        if not (self._latency or self._jitter or self._closed or self._waiting):
+            conn = self._acquire()
+            if conn is not None:
+                try:
+                    params, use_key = self._prepare(endpoint, params, key, nonce)
+                    return self._exchange.handle(
+                        endpoint, params, key=use_key, now=self._clock.now(),
+                        client=self._client if use_key is None else None)
+                finally:
+                    self._release(conn)
         return await self.send(endpoint, params, key=key, nonce=nonce)
 
     async def aclose(self) -> None:
