@@ -124,7 +124,6 @@ class Strategy(Generic[P]):
     def stop(self) -> None:
         """Called once at the end of the run.  By default cancels every open order."""
         for order in self.ctx.open_orders():
-            # each cancel may pump the engine, which can expire queued adds listed here
-            # (their orders are then gone): look each up again before cancelling it
-            if not order.closing and self.ctx.order(order.cl_ord_id) is not None:
+            # re-checked: a submit runs the engine's pump, which may expire queued adds
+            if not order.closing and self.ctx.owns(order.cl_ord_id):
                 self.ctx.submit(CancelOrder(order.cl_ord_id))

@@ -96,6 +96,7 @@ from engine.run.live_keys import (
     rest_venue,
 )
 from engine.run.live_start import key_refused_message, load_markets, nonce_refused_message
+from engine.run.live_ws import LiveTransport
 from engine.run.loop import RunLoop
 from engine.run.sampling import Sample, Sampler
 from engine.run.summary import OutcomeTally, Summary, params_of, rate_limit_errors
@@ -188,8 +189,9 @@ async def run_live(
     nonces: WallClockNonces | RedisNonces = WallClockNonces() if shared is None else shared.nonces()
     rest = rest_venue(config, keys, nonces, transport,
                       None if shared is None else shared.wires(keys, config))
+    hooks = LiveTransport.for_config(config)
     journal = LiveJournal.open(config, keys[0].key, clock, account=rest.base_url)
-    recovering = RecoveringVenue(rest, config.recovery)
+    recovering = RecoveringVenue(hooks.venue(rest), config.recovery)
     gone = GoneOrderLookup(recovering)
     dry = DryRunVenue(gone) if config.dry_run else None
     venue: Venue = dry if dry is not None else gone
@@ -197,6 +199,7 @@ async def run_live(
         markets = await load_markets(rest, config.pairs)
         run = _LiveRun(config, keys[0], strategy_type, params, markets, clock, rest,
                        recovering, dry, venue, nonces, gone, journal, shared)
+        run.hooks = hooks
         await run.main(stop if stop is not None else asyncio.Event())
     except BaseException:
         journal.close(None)  # the run never ended cleanly: recovery looks at it next time
@@ -217,7 +220,8 @@ class _LiveRun:
         self, config: LiveConfig, credentials: Credentials, strategy_type: Any, params: Any,
         markets: Markets, clock: RealClock, rest: KrakenRestVenue, recovering: RecoveringVenue,
         dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces | RedisNonces,
-        gone: GoneOrderLookup, journal: LiveJournal, shared: SharedStore | None = None,
+        gone: GoneOrderLookup, journal: LiveJournal,
+        shared: SharedStore | None = None,
     ) -> None:
         self.config = config
         self.key_prefix = credentials.key_prefix
@@ -230,15 +234,18 @@ class _LiveRun:
         self.dry = dry
         self.nonces = nonces
         self.tally = OutcomeTally()
+        self.journal = journal
         limits = limiter_settings(config)
         self.shared = shared
-        self.journal = journal
+        # over WS orders carry no nonce: only REST's own wire slots serialise its calls
+        settings = (config.engine if config.transport.transport == "ws"
+                    else engine_settings(config, rest))
         self.engine = Engine(
             venue, tier=config.tier, clock=clock, limits=limits,
-            settings=engine_settings(config, rest), markets=markets, store=MemoryStore(),
+            settings=settings, markets=markets, store=MemoryStore(),
             key_id=_KEY_ID, observer=journal.observer,
             budget=None if shared is None else shared.budget(
-                KrakenProfile.for_tier(config.tier, limits), engine_settings(config, rest),
+                KrakenProfile.for_tier(config.tier, limits), settings,
                 _KEY_ID),
         )
         self.pacer: ApiPacer | SharedPacer = (
@@ -260,6 +267,7 @@ class _LiveRun:
         self.started_at = clock.now()
         self.exit_cancels = 0
         self.stats_at_stop: dict[str, PairStats] = {}
+        self.hooks = LiveTransport.for_config(config)
 
     # -- the run -------------------------------------------------------------------------
 
@@ -271,6 +279,7 @@ class _LiveRun:
             if self.shared is None:  # a shared store holds the account's counters itself
                 self.journal.seed(engine)  # counters from the journal, before any request
             await self._check_key()
+            await self.hooks.start(engine, run, self.markets, self.pacer, self._order_gone)
             await self.journal.recover(engine)  # a crashed run's orders and intents
             ctx: StrategyContext[Any] = StrategyContext(
                 name=cfg.strategy, engine=engine, params=self.params, markets=self.markets,
@@ -290,7 +299,7 @@ class _LiveRun:
                       tier=cfg.tier.value, duration=cfg.duration)
             run.start()
             feed.start()
-            if not cfg.dry_run:  # dry-run orders exist only in the engine's books
+            if not cfg.dry_run and not self.hooks.feed_on:  # dry run: orders only in the engine
                 self.poller = OrderPoller(engine, interval=cfg.poll_interval,
                                           on_closed=self._order_gone).start()
             until = None if cfg.duration is None else self.clock.now() + cfg.duration
@@ -380,6 +389,7 @@ class _LiveRun:
             _log.warning("live.orders_left", open_orders=len(engine.open_orders()),
                          why="the exchange refused the key")
         if leave:
+            await (self.hooks.halt() if self.key_error is not None else self.hooks.stop())
             return  # closing the engine fails what is queued and waits for what is in flight
         deadline = self.clock.now() + cfg.drain_timeout
         while self.clock.now() < deadline:
@@ -396,6 +406,7 @@ class _LiveRun:
             await asyncio.sleep(0.1)  # adds in flight become open, then are swept
         if engine.queued or engine.inflight:
             _log.warning("live.drain_timeout", queued=engine.queued, inflight=engine.inflight)
+        await (self.hooks.halt() if self.key_error is not None else self.hooks.stop())
 
     def _cancel_open_orders(self) -> list[Handle]:
         """Cancel every open order not already being cancelled, 50 per CancelOrderBatch.
@@ -459,6 +470,7 @@ class _LiveRun:
         if self.dry is not None:
             requests.subtract(self.dry.local)
         requests.update(self.recovering.extra_requests)
+        requests.update(self.hooks.extra_requests())
         requests["QueryOrders"] += self.gone.stats["lookups"] + self.gone.stats["failed"]
         requests["AssetPairs"] += 1
         if self.feed is not None:
@@ -515,6 +527,7 @@ class _LiveRun:
             "closed_by_poller": self.poller.closed if self.poller is not None else 0,
             "dry_run_local": dict(self.dry.local) if self.dry is not None else {},
             "limits": attrs.asdict(limiter_settings(cfg)),
+            **self.hooks.details(self.clock.now() - self.started_at, cfg.poll_interval),
             "journal": self.journal.details(),
             **({} if self.shared is None else self.shared.details()),
         }
