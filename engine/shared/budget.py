@@ -288,10 +288,10 @@ class RedisBudget:
         fut = self._link.call(self._sha, (key,), counter_args("try", spec, cost, None))
         return self._answer(fut, key, cost, now, stat)
 
-    async def _answer(self, fut: Awaitable[Any], key: str, cost: float, now: float,
+    async def _answer(self, fut: asyncio.Future[Any], key: str, cost: float, now: float,
                       stat: str) -> Charge:
         try:
-            c = _charge(await fut)
+            c = _charge(await self._link.result(fut))
         except StoreUnavailable:
             self._lost = True
             raise
