@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 
 import pytest
@@ -125,3 +126,19 @@ async def test_one_request_of_a_key_on_the_wire_across_processes(redis_url: str)
     finally:
         for link in links:
             await link.aclose()
+
+
+async def test_decisions_are_applied_in_the_order_issued(redis_url: str) -> None:
+    """Forty charges issued in one go (pipelined, some awaited at once, some later): the
+    levels they answer rise in issue order, one unit at a time."""
+    budget = _budget(redis_url)
+    try:
+        answers = [budget.charge_trading("XBT/USD", 1.0, 0.0, 0.0) for _ in range(40)]
+        first = await answers[0]  # this task sends what is queued
+        rest = await asyncio.gather(*answers[1:])
+        levels = [first.level] + [c.level for c in rest]
+        assert all(c.charged for c in rest)
+        steps = [b - a for a, b in itertools.pairwise(levels)]
+        assert all(0.9 < s <= 1.0 for s in steps), steps  # +1 each, minus a little decay
+    finally:
+        await budget.link.aclose()
