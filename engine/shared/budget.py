@@ -22,7 +22,6 @@ could not reach Redis are kept and sent first, in order, once it answers again.
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -33,7 +32,7 @@ from engine.core.inflight import InflightCap
 from engine.core.metrics import PairStats
 from engine.core.settings import EngineSettings
 from engine.shared.link import Link, StoreUnavailable
-from engine.shared.scripts import COUNTER, OPEN_ADD, OPEN_RENEW
+from engine.shared.scripts import COUNTER, OPEN_ADD, OPEN_RENEW, RESTORE
 from engine.shared.store_url import check_account
 from limiters import CounterSpec, CounterState, KrakenProfile, Transaction, penalty
 
@@ -74,18 +73,20 @@ class RedisBudget:
     """
 
     __slots__ = ("_adding", "_api", "_backlog", "_cancel_max", "_granted_at", "_held_margin",
-                 "_hold_until", "_key_names", "_levels", "_link", "_lost", "_max_open",
-                 "_pairs", "_prefix", "_sha", "_sha_add", "_sha_renew", "_trading", "account",
-                 "count", "inflight", "lease", "proc", "reserve", "stats")
+                 "_key_names", "_levels", "_link", "_lost", "_max_open", "_pairs", "_prefix",
+                 "_restoring", "_sha", "_sha_add", "_sha_renew", "_sha_restore", "_trading",
+                 "account", "count", "epoch_key", "inflight", "lease", "proc", "reserve",
+                 "stats")
 
     #: Seconds between two asks for an open-order slot while the account's are all taken.
     SLOT_POLL = 0.2
     #: Seconds after an add's slots were decided during which a renewal keeps the count.
     GRANT_SETTLE = 1.0
-    #: Seconds without charges after Redis answers again (it may have lost its state):
-    #: every process first puts back the levels and slots it knows -- each retries a failed
-    #: decision within a second -- and only then does anyone charge.
-    RESTORE_GRACE = 1.5
+    #: Seconds without charges, account-wide, once Redis is found to have lost its state
+    #: (:data:`~engine.shared.scripts.RESTORE`): every process puts back the levels and
+    #: slots it knows -- each retries a failed decision within a second -- before anyone
+    #: charges again.
+    RESTORE_GRACE = 2.0
 
     def __init__(self, profile: KrakenProfile, settings: EngineSettings, link: Link,
                  account: str, key_names: Mapping[str, str] | None = None, *,
@@ -96,6 +97,9 @@ class RedisBudget:
         self._sha = link.script(COUNTER)
         self._sha_add = link.script(OPEN_ADD)
         self._sha_renew = link.script(OPEN_RENEW)
+        self._sha_restore = link.script(RESTORE)
+        self.epoch_key = f"{self._prefix}epoch"  # set on connect; gone: Redis lost its state
+        self._restoring = f"{self._prefix}restoring"
         self._max_open = profile.max_open_orders
         self.lease = lease  # seconds a process's open-order slots outlive its last renewal
         self.proc = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"  # this process, in the slots
@@ -111,7 +115,6 @@ class RedisBudget:
         self._levels: dict[str, CounterState] = {}
         self._backlog: list[tuple[str, tuple[str, ...]]] = []
         self._lost = False  # a call failed: Redis may come back without its state
-        self._hold_until = -math.inf  # no charges before this (engine clock): see _flush
         self.count: Callable[[str], int] | None = None  # pair -> slots held (renewals)
         self.inflight = InflightCap(settings.max_inflight)
         self.stats: dict[str, PairStats] = {}
@@ -160,12 +163,11 @@ class RedisBudget:
         if self._backlog or self._lost:
             self._flush_backlog(now)
         key = self.trade_key(pair)
-        if now < self._hold_until:
-            return self._held_back(key, now)
         self._pairs.add(pair)
         args = (*counter_args("try", spec, c, None), self.proc, str(mine), str(n),
                 str(self._max_open), str(round(self.lease * 1000)), repr(self.SLOT_POLL))
-        fut = self._link.call(self._sha_add, (key, *self._open_keys(pair)), args)
+        fut = self._link.call(self._sha_add, (key, *self._open_keys(pair), self._restoring),
+                              args)
         self._adding[pair] = self._adding.get(pair, 0) + 1
         fut.add_done_callback(lambda _f: self._added(pair))
         return self._answer(fut, key, c, now, pair)
@@ -246,7 +248,9 @@ class RedisBudget:
         the operations that failed, in order."""
         if self._lost:
             self._lost = False
-            self._hold_until = now + self.RESTORE_GRACE
+            self._link.call(self._sha_restore, (self.epoch_key, self._restoring),
+                            (str(round(self.RESTORE_GRACE * 1000)),)
+                            ).add_done_callback(self._failed)
             for key, state in self._levels.items():
                 spec = self._api if key.startswith(f"{self._prefix}api:") else self._trading
                 args = counter_args("raise", spec, spec.level(state, now), None)
@@ -273,19 +277,12 @@ class RedisBudget:
                 self._backlog.append((key, args))
         return done
 
-    async def _held_back(self, key: str, now: float) -> Charge:
-        """Refused here, without asking Redis: the restore grace is on."""
-        s = self._levels.get(key)
-        return Charge(False, self._hold_until - now,
-                      0.0 if s is None else self._trading.level(s, now))
-
     def _try(self, key: str, spec: CounterSpec, cost: float, now: float,
              stat: str) -> Awaitable[Charge]:
         if self._backlog or self._lost:
             self._flush_backlog(now)
-        if now < self._hold_until:
-            return self._held_back(key, now)
-        fut = self._link.call(self._sha, (key,), counter_args("try", spec, cost, None))
+        fut = self._link.call(self._sha, (key, self._restoring),
+                              counter_args("try", spec, cost, None))
         return self._answer(fut, key, cost, now, stat)
 
     async def _answer(self, fut: asyncio.Future[Any], key: str, cost: float, now: float,

@@ -23,7 +23,8 @@ a missing key behave the same.
 
 from __future__ import annotations
 
-__all__ = ["COUNTER", "EPSILON_LUA", "NONCE", "OPEN_ADD", "OPEN_RENEW", "WIRE_CLOSE", "WIRE_OPEN"]
+__all__ = ["COUNTER", "EPSILON_LUA", "NONCE", "OPEN_ADD", "OPEN_RENEW", "RESTORE", "WIRE_CLOSE",
+           "WIRE_OPEN"]
 
 #: The tolerance of :data:`limiters.counter.EPSILON`, as the script spells it.
 EPSILON_LUA = "1e-9"
@@ -113,6 +114,14 @@ end
 COUNTER = _COUNTER_FN + """
 local now
 if ARGV[7] == '' then now = redis_now() else now = tonumber(ARGV[7]) end
+if ARGV[1] == 'try' and KEYS[2] then  -- the store is being restored: no charge yet
+  local ms = redis.call('PTTL', KEYS[2])
+  if ms > 0 then
+    local lv = counter(KEYS[1], 'level', tonumber(ARGV[2]), tonumber(ARGV[3]),
+                       tonumber(ARGV[4]), tonumber(ARGV[5]), 0, now)
+    return {0, string.format('%.17g', ms / 1000), lv[3]}
+  end
+end
 return counter(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]),
                tonumber(ARGV[5]), tonumber(ARGV[6]), now)
 """
@@ -150,6 +159,12 @@ end
 #: max_open, lease_ms, poll`` (``mine``: the orders this process holds on the pair now).
 OPEN_ADD = _COUNTER_FN + _SLOTS_FN + """
 local proc, mine, n = ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10])
+local restoring = redis.call('PTTL', KEYS[4])
+if restoring > 0 then  -- the store is being restored: no slot, no charge yet
+  local lv = counter(KEYS[1], 'level', tonumber(ARGV[2]), tonumber(ARGV[3]),
+                     tonumber(ARGV[4]), tonumber(ARGV[5]), 0, redis_now())
+  return {0, string.format('%.17g', restoring / 1000), lv[3]}
+end
 local total = slots(KEYS[2], KEYS[3], proc, mine, tonumber(ARGV[12]))
 if total + n > tonumber(ARGV[11]) then
   local lv = counter(KEYS[1], 'level', tonumber(ARGV[2]), tonumber(ARGV[3]),
@@ -211,4 +226,16 @@ return string.format('%.0f', -math.max(1, redis.call('PTTL', KEYS[1])))
 WIRE_CLOSE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"""
+
+#: After an outage: ``KEYS[1]`` the account's epoch (set once, when a process connects),
+#: ``KEYS[2]`` the restoring marker.  A missing epoch means Redis came back without its
+#: state: the marker is set for ``ARGV[1]`` ms, during which tries and adds are refused
+#: (``COUNTER`` with ``KEYS[2]``, ``OPEN_ADD`` with ``KEYS[4]``) while every process puts
+#: back the levels and slots it knows.  Answers 1 when this call set it.
+RESTORE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], '1')
+redis.call('SET', KEYS[2], '1', 'PX', tonumber(ARGV[1]))
+return 1
 """

@@ -129,9 +129,10 @@ async def test_redis_killed_mid_run_stops_sending_and_resumes(
     start_server: Start, own_redis: LocalRedis,
 ) -> None:
     """redis-server is SIGKILLed 3 s into a burst and restarted (empty) 2.5 s later: while
-    it is away no private request reaches the exchange, no intent fails, and once it is back
-    the run goes on -- with no rate-limit error at the referee, though Redis lost its
-    counters (each engine raises them again to the level it last saw)."""
+    it is away no private request reaches the exchange; queued intents wait, the few already
+    charged and waiting for their nonce fail unsent (a reason, never silently); once it is
+    back the run goes on -- with no rate-limit error at the referee, though Redis lost its
+    counters (each engine puts back the level it last saw before anyone charges)."""
     server = await start_server(keys=KEYS, decay_step=2.0, jitter=0.02, seed=4,
                                 exchange_options={"nonce_window": NONCE_WINDOW})
     runs = [asyncio.create_task(run_live(_config(server, own_redis.url, duration=10.0, seed=i),
@@ -157,7 +158,7 @@ async def test_redis_killed_mid_run_stops_sending_and_resumes(
     assert ke.INVALID_NONCE not in errors
     for r in results:
         assert _failure(r) is None
-        assert r.summary.outcomes.get("failed", 0) == 0
+        assert r.summary.outcomes.get("failed", 0) <= 4  # at most those on their way
         assert r.summary.unresolved == 0
 
 
