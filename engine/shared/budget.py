@@ -44,13 +44,21 @@ def key_prefix(account: str) -> str:
     return f"orderpace:{{{check_account(account)}}}:"
 
 
+_SPEC_ARGS: dict[tuple[str, CounterSpec, float | None], tuple[str, ...]] = {}
+
+
 def counter_args(op: str, spec: CounterSpec, amount: float, now: float | None,
                  margin: float | None = None) -> tuple[str, ...]:
     """The counter script's ``ARGV`` (``now`` None: Redis ``TIME``); floats as ``repr``,
-    their exact decimal form."""
-    return (op, repr(spec.maximum), repr(spec.decay), repr(spec.step),
-            repr(spec.margin if margin is None else margin), repr(float(amount)),
-            "" if now is None else repr(float(now)))
+    their exact decimal form (the spec's part is cached: it is the same for every call)."""
+    head = _SPEC_ARGS.get((op, spec, margin))
+    if head is None:
+        if len(_SPEC_ARGS) > 4096:
+            _SPEC_ARGS.clear()
+        head = _SPEC_ARGS[(op, spec, margin)] = (
+            op, repr(spec.maximum), repr(spec.decay), repr(spec.step),
+            repr(spec.margin if margin is None else margin))
+    return (*head, repr(float(amount)), "" if now is None else repr(float(now)))
 
 
 async def _all(futs: list[asyncio.Future[Any]]) -> None:
@@ -58,6 +66,12 @@ async def _all(futs: list[asyncio.Future[Any]]) -> None:
     for r in await asyncio.gather(*futs, return_exceptions=True):
         if isinstance(r, BaseException):
             raise r
+
+
+def _seen_level(spec: CounterSpec, seen: tuple[float, float], now: float) -> float:
+    """A level seen at a time, decayed by ``spec`` to ``now`` (from a step's start)."""
+    level, when = seen
+    return spec.level(CounterState(level, when, when), now)
 
 
 def _charge(reply: Any) -> Charge:
@@ -112,7 +126,7 @@ class RedisBudget:
         self._cancel_max = float(penalty(Transaction.CANCEL, 0.0))
         self._held_margin: dict[float, CounterSpec] = {0.0: self._trading}
         self._key_names = dict(key_names or {})
-        self._levels: dict[str, CounterState] = {}
+        self._levels: dict[str, tuple[float, float]] = {}  # key -> (level, when seen)
         self._backlog: list[tuple[str, tuple[str, ...]]] = []
         self._lost = False  # a call failed: Redis may come back without its state
         self.count: Callable[[str], int] | None = None  # pair -> slots held (renewals)
@@ -167,7 +181,7 @@ class RedisBudget:
         args = (*counter_args("try", spec, c, None), self.proc, str(mine), str(n),
                 str(self._max_open), str(round(self.lease * 1000)), repr(self.SLOT_POLL))
         fut = self._link.call(self._sha_add, (key, *self._open_keys(pair), self._restoring),
-                              args)
+                              args, kick=False)
         self._adding[pair] = self._adding.get(pair, 0) + 1
         fut.add_done_callback(lambda _f: self._added(pair))
         return self._answer(fut, key, c, now, pair)
@@ -234,11 +248,11 @@ class RedisBudget:
 
     def trading_level(self, pair: str, now: float) -> float:
         s = self._levels.get(self.trade_key(pair))
-        return 0.0 if s is None else self._trading.level(s, now)
+        return 0.0 if s is None else _seen_level(self._trading, s, now)
 
     def api_level(self, key: str, now: float) -> float:
         s = self._levels.get(self.api_key(key))
-        return 0.0 if s is None else self._api.level(s, now)
+        return 0.0 if s is None else _seen_level(self._api, s, now)
 
     # -- the calls -------------------------------------------------------------------------
 
@@ -251,9 +265,9 @@ class RedisBudget:
             self._link.call(self._sha_restore, (self.epoch_key, self._restoring),
                             (str(round(self.RESTORE_GRACE * 1000)),)
                             ).add_done_callback(self._failed)
-            for key, state in self._levels.items():
+            for key, seen in self._levels.items():
                 spec = self._api if key.startswith(f"{self._prefix}api:") else self._trading
-                args = counter_args("raise", spec, spec.level(state, now), None)
+                args = counter_args("raise", spec, _seen_level(spec, seen, now), None)
                 self._link.call(self._sha, (key,), args).add_done_callback(self._failed)
             if self.count is not None:  # what this process holds, before anyone adds
                 for p in sorted(self._pairs):
@@ -282,7 +296,7 @@ class RedisBudget:
         if self._backlog or self._lost:
             self._flush_backlog(now)
         fut = self._link.call(self._sha, (key, self._restoring),
-                              counter_args("try", spec, cost, None))
+                              counter_args("try", spec, cost, None), kick=False)
         return self._answer(fut, key, cost, now, stat)
 
     async def _answer(self, fut: asyncio.Future[Any], key: str, cost: float, now: float,
@@ -292,7 +306,7 @@ class RedisBudget:
         except StoreUnavailable:
             self._lost = True
             raise
-        self._levels[key] = CounterState(c.level, now, now)
+        self._levels[key] = (c.level, now)
         if c.charged:
             self._stat(stat).record(now, cost, c.level)
         return c
@@ -309,7 +323,7 @@ class RedisBudget:
                 self._backlog.append((key, args))
                 self._lost = True
                 return
-            self._levels[key] = CounterState(c.level, now, now)
+            self._levels[key] = (c.level, now)
 
         return done()
 

@@ -82,15 +82,18 @@ class Link:
         self._scripts[sha] = source
         return sha
 
-    def call(self, sha: str, keys: tuple[str, ...], args: tuple[Any, ...]) -> asyncio.Future[Any]:
-        """Queue ``EVALSHA sha keys args``; the future gets the reply (or the error)."""
+    def call(self, sha: str, keys: tuple[str, ...], args: tuple[Any, ...], *,
+             kick: bool = True) -> asyncio.Future[Any]:
+        """Queue ``EVALSHA sha keys args``; the future gets the reply (or the error).
+        ``kick=False``: the caller awaits it through :meth:`result` (which sends), so the
+        writer is not woken for it."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
         self._pending.append((sha, keys, args, fut))
         if self._writer is None or self._writer.done():
             self._wake = asyncio.Event()
             self._writer = loop.create_task(self._write())
-        if not self._kicked:  # on the next loop turn: a caller awaiting at once sends first
+        if kick and not self._kicked:  # next loop turn: a caller awaiting at once sends first
             self._kicked = True
             loop.call_soon(self._kick)
         return fut
