@@ -267,3 +267,12 @@ async def test_a_live_run_goes_on_when_one_key_of_its_pool_is_refused(
     assert keys[0]["requests"] == 1 and keys[1]["requests"] > 5
     assert server.exchange.stats.errors.get(ke.INVALID_NONCE, 0) == 0
     assert "fills" in result.as_dict()
+
+
+def test_the_human_summary_names_the_fills() -> None:
+    from engine.cli.live_keys import render_fills
+
+    assert render_fills({}) == "fills (from the exchange): none"
+    line = render_fills({"XBT/USD": {"count": 2, "volume": "0.002"},
+                         "ETH/USD": {"count": 1, "volume": "0.5"}})
+    assert line == "fills (from the exchange): ETH/USD 1 (0.5), XBT/USD 2 (0.002)"
