@@ -75,6 +75,9 @@ class MarketMaker(Strategy[MarketMakerParams]):
         self._max_inv = Decimal(str(p.max_inventory))
         self._state = {pair: _Quotes() for pair in self.ctx.pairs}
         self.amends = self.replacements = self.pulls = self.fills = 0
+        self.adopted = 0
+        for pair in self.ctx.pairs:
+            self._take_over(pair)
         for pair in self.ctx.pairs:
             mid = self.ctx.mid(pair)
             if mid is not None:
@@ -122,7 +125,7 @@ class MarketMaker(Strategy[MarketMakerParams]):
             }
         self.ctx.report("market_maker", {
             "fills": self.fills, "amends": self.amends, "replacements": self.replacements,
-            "pulls": self.pulls, "pairs": pnl,
+            "pulls": self.pulls, "adopted": self.adopted, "pairs": pnl,
         })
 
     # -- quoting -------------------------------------------------------------------------
@@ -157,6 +160,21 @@ class MarketMaker(Strategy[MarketMakerParams]):
                 self.ctx.submit(AmendOrder(cid, price=price))
                 q.prices[side] = price
                 self.amends += 1
+
+    def _take_over(self, pair: str) -> None:
+        """Orders already open as this strategy's (adopted after a restart): the newest per
+        side becomes that side's quote (amended from now on), the others are cancelled."""
+        q = self._state[pair]
+        for view in reversed(self.ctx.open_orders(pair)):
+            if view.side is None or view.closing:
+                continue
+            if q.ids[view.side] is None:
+                q.ids[view.side] = view.cl_ord_id
+                if view.price is not None:
+                    q.prices[view.side] = view.price
+                self.adopted += 1
+            else:
+                self.ctx.submit(CancelOrder(view.cl_ord_id))
 
     def _add(self, pair: str, side: Side, price: Decimal, mid: Decimal) -> None:
         q = self._state[pair]

@@ -43,6 +43,19 @@ async def start_server() -> AsyncIterator[Start]:
         yield start
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """``orderpace live`` keeps its journal under ``$XDG_STATE_HOME``: tests (and the
+    subprocesses they start) use a directory of their own, never the user's."""
+    saved = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+    yield
+    if saved is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = saved
+
+
 @pytest.fixture
 def fresh_structlog() -> Iterator[None]:
     """The test starts from structlog's defaults (another test may have configured it for

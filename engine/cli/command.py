@@ -47,6 +47,7 @@ PROVIDERS: dict[str, tuple[str, str]] = {
         "engine.cli.simulate", "serve the simulated exchange over HTTP on 127.0.0.1",
     ),
     "bench": ("benchmarks.cli", "run the bench suite"),
+    "journal": ("engine.cli.journal", "what a journal holds, for a human after a crash"),
 }
 
 _REGISTERED: dict[str, Subcommand] = {}

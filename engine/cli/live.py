@@ -58,6 +58,7 @@ from engine.cli import Subcommand, UsageError, live_keys
 from engine.cli import types as cli_types
 from engine.cli.logsetup import configure_live_logging
 from engine.core.settings import EngineSettings
+from engine.journal import options as journal_options
 from engine.run.live import LiveConfig, LiveError, LiveResult, MarginTooLarge, run_live
 from engine.venues.kraken_rest.credentials import Credentials, CredentialsError
 from engine.venues.kraken_rest.rest import DEFAULT_BASE_URL
@@ -120,6 +121,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="seconds to wait for each reply (default 10)")
     p.add_argument("--seed", type=cli_types.seed, default=0, metavar="N",
                    help="seed of the strategy's random choices (default 0)")
+    journal_options.add_arguments(p)
 
 
 def load_credentials(path: str | None) -> Credentials:
@@ -151,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
             jitter=None if args.jitter_ms is None else args.jitter_ms / 1000.0,
             poll_interval=args.poll_interval, timeout=args.timeout, seed=args.seed,
             engine=EngineSettings(nonce_window=getattr(args, "nonce_window", 0)),
+            **journal_options.live_settings(args, credentials.key),
         )
     except MarginTooLarge as e:
         raise UsageError(_margin_message(e, args)) from None

@@ -3,26 +3,20 @@ moment the rate limits allow.
 
 This module keeps the public API, the pump, the timer, round trips and applying verdicts.
 Collaborators hold the state and return decisions: ``Intake`` (checks, coalescing),
-``Queues`` (every unsent item, the queued count), ``OrderBook``, a ``Budget`` (counters,
-cancel reserve, in-flight cap), ``Fences``, ``Scheduler`` (one pump pass), ``judge``
-(reply -> verdict) and ``Settlement`` (what replies and closes do to orders).
+``Queues``, ``OrderBook``, a ``Budget`` (counters, cancel reserve, in-flight cap),
+``Fences``, ``Scheduler`` (one pump pass), ``judge`` (reply -> verdict), ``Settlement``.
 
-How a decision is made (``design.md``, "How data flows"):
+1. ``submit`` validates the intent, folds it into what is queued, and queues it on its pair.
+2. ``_pump`` computes each queue head's cost *now* (penalties depend on the order's age) and
+   asks the budget to charge it: what is charged is sent (work-conserving); for the first
+   head that does not fit it takes the earliest moment it will (decay, or a cheaper age
+   bucket).  A pass first *decides* what to send, then *dispatches* it (an observer records
+   the batch durably in between; if it cannot, nothing is sent and sending stops).
+3. One timer, armed at the earliest such moment over all queues, runs the pump again;
+   replies run it too.  No polling, no sleep-and-retry.
 
-1. ``submit`` validates the intent, folds it into what is queued (coalescing), and queues it
-   on its pair (cancels, then amends/edits, then adds; strategies take turns).
-2. ``_pump`` walks the queue heads.  For each it computes the cost *now* -- the penalty of
-   an amend, edit or cancel depends on the order's age -- and asks the budget to charge it.
-   What is charged is sent (work-conserving); for the first head that does not fit it takes
-   the earliest moment it will: when the counter has decayed enough, or when the order
-   reaches a cheaper age bucket, whichever comes first.  A pass first *decides* what to
-   send, then *dispatches* it (an observer may record the batch durably in between).
-3. One timer, armed through the clock at the earliest such moment over all queues, runs the
-   pump again.  Replies run it too.  There is no polling and no sleep-and-retry.
-
-A budget may answer a charge later (an awaitable: a store in another process).  The item
-then waits aside (``charging``) with its pair blocked; a charged item goes back to the front
-of its lane and leaves at the next pass, a refused one waits as the answer says.
+A budget may answer a charge later (an awaitable): the item waits aside with its pair
+blocked, then goes back to the front of its lane (charged) or waits as the answer says.
 """
 
 from __future__ import annotations
@@ -30,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import Counter as Tally
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any, Self
 
 import attrs
@@ -38,6 +32,7 @@ import structlog
 
 from engine import kraken_errors as ke
 from engine.clock import Clock, RealClock
+from engine.core.adopt import Adopted, adopt_into
 from engine.core.book import OrderBook
 from engine.core.budget import Budget, BudgetAnswer, Charge, MemoryBudget
 from engine.core.fences import Fences
@@ -113,8 +108,6 @@ class Engine:
         self.requests: Tally[str] = Tally()
         self.errors: Tally[str] = Tally()
 
-    # -- lifecycle ---------------------------------------------------------------------
-
     async def __aenter__(self) -> Self:
         self.start()
         return self
@@ -135,11 +128,8 @@ class Engine:
             await self._idle.wait()
 
     async def aclose(self) -> None:
-        """Stop: refuse new intents, fail what is still queued, wait for in-flight replies.
-
-        Every pending handle is resolved: queued intents as ``failed`` (not sent); requests
-        without a reply after ``shutdown_timeout`` seconds as ``failed`` (sent).
-        """
+        """Stop: refuse new intents; queued ones fail (not sent), requests without a reply
+        after ``shutdown_timeout`` seconds fail (sent).  Every handle is resolved."""
         if self._closed:
             return
         self._closed = True
@@ -147,16 +137,11 @@ class Engine:
         self._fail_queued("engine shut down before sending")
         await self._tasks.close(self.settings.shutdown_timeout)
 
-    # -- submitting --------------------------------------------------------------------
-
     def submit(self, intent: Intent, *, strategy: str = "default") -> Handle:
-        """Queue ``intent``; return the handle to await for its :class:`Outcome`.
-
-        Raises at once, touching nothing queued (see :mod:`~engine.core.intake`):
-        :class:`InvalidIntent` (bad field, unknown pair, tick size, order or cost minimum),
-        :class:`UnknownOrder`, :class:`QueueFull` (never for a cancel),
-        :class:`EngineClosed`, :class:`EngineLocked`.
-        """
+        """Queue ``intent``; return the handle to await for its :class:`Outcome`.  Raises
+        at once, touching nothing queued (:mod:`~engine.core.intake`): :class:`InvalidIntent`,
+        :class:`UnknownOrder`, :class:`QueueFull` (never for a cancel), :class:`EngineClosed`,
+        :class:`EngineLocked`."""
         if self._closed or not self._started:
             raise EngineClosed("engine is not running: use 'async with Engine(...)'")
         if self._locked:
@@ -246,8 +231,12 @@ class Engine:
         for _item, endpoint, _params in out:
             self.requests[endpoint] += 1
         if self._observer is not None:
-            ready = self._observer.requests_ready(
-                [Outgoing(i.hid, i.attempts, e, p, now) for i, e, p in out])
+            try:
+                ready = self._observer.requests_ready(
+                    [Outgoing(i.hid, i.attempts, e, p, now) for i, e, p in out])
+            except Exception as e:
+                self._unrecorded(out, e)
+                return
             if ready is not None:
                 self._tasks.track(self._after_recorded(ready, out))
                 return
@@ -258,9 +247,19 @@ class Engine:
                               out: list[tuple[Item, str, dict[str, Any]]]) -> None:
         try:
             await ready
-        finally:  # recorded or not, each request resolves through its round trip
-            for item, endpoint, params in out:
-                self._tasks.track(self._roundtrip(item, endpoint, params))
+        except Exception as e:
+            self._unrecorded(out, e)
+            return
+        for item, endpoint, params in out:
+            self._tasks.track(self._roundtrip(item, endpoint, params))
+
+    def _unrecorded(self, out: list[tuple[Item, str, dict[str, Any]]], e: Exception) -> None:
+        """The observer could not record a batch: none of it is sent; sending stops."""
+        error = self._lock(f"journal write failed: {e}")
+        for item, endpoint, _params in out:
+            self._after(item)
+            self._on_transport_error(item, TransportError(error, endpoint=endpoint, sent=False))
+        self._fail_queued(f"engine stopped sending: {error}")
 
     async def _roundtrip(self, item: Item, endpoint: str, params: dict[str, Any]) -> None:
         try:
@@ -344,13 +343,17 @@ class Engine:
 
     def _stop_sending(self, item: Item, error: str) -> None:
         """A lockout, or a key the exchange does not accept: nothing more can succeed."""
-        self._locked, self._locked_by = True, error
-        self._timer.cancel()
-        _log.error("stopped_sending", error=error)
+        self._lock(error)
         self._settlement.refused(item, error)
         self._resolve_settled()
         self._resolve(item, Status.FAILED, error=error, sent=True)
         self._fail_queued(f"engine stopped sending: {error}")
+
+    def _lock(self, error: str) -> str:
+        self._locked, self._locked_by = True, error
+        self._timer.cancel()
+        _log.error("stopped_sending", error=error)
+        return error
 
     def _fail_queued(self, why: str) -> None:
         for item in self._queues.drain_all():
@@ -389,19 +392,12 @@ class Engine:
         if changed and self._observer is not None:
             self._observer.orders_changed([r.view() for r in changed])
 
-    # -- order updates from the venue --------------------------------------------------
-
     def order_closed(self, order_id: str, reason: str = "filled", *,
                      expected: bool = False) -> None:
-        """Tell the engine an order left the book (filled, expired, cancelled elsewhere).
-
-        Frees its slot under the open-orders cap; queued amends/edits of it are rejected
-        and queued cancels coalesced when they reach the front.  ``order_id`` is a
-        cl_ord_id or txid; a close reported while the add's reply is still on its way
-        (an order filled on arrival) takes effect when that reply arrives.  ``expected``:
-        the close was caused by a request of ours still on the wire (a cancel, an IOC add);
-        its reply does the bookkeeping, and the order only stops showing as live.
-        """
+        """Tell the engine an order left the book (filled, expired, cancelled elsewhere):
+        its slot is freed; queued amends/edits of it are rejected, cancels coalesced.  A
+        close reported before its add's reply takes effect with that reply.  ``expected``:
+        a request of ours on the wire caused it; its reply does the bookkeeping."""
         rec = self._book.get(order_id)
         if rec is None:
             return
@@ -413,14 +409,20 @@ class Engine:
         if self._observer is not None:
             self._flush()
 
+    def adopt(self, orders: Iterable[Adopted]) -> list[OrderView]:
+        """Take open orders found on the exchange (a restart) as the engine's own: they
+        count under the caps and age from ``placed_at`` (see :mod:`engine.core.adopt`)."""
+        views = adopt_into(self._book, self._intake, orders)
+        self._queues.dirty.update(v.pair for v in views)
+        self._pump()
+        return views
+
     def resync_trading(self, pair: str, level: float) -> None:
         """Adopt the trading-counter level the exchange published for ``pair``."""
         name = self._intake.market(pair).name
         self._tasks.keep(self.budget.resync_trading(name, level, self.clock.now()))
         self._queues.dirty.add(name)
         self._pump()
-
-    # -- reading -----------------------------------------------------------------------
 
     def order(self, order_id: str) -> OrderView | None:
         """A snapshot of the engine's record of an order (by cl_ord_id or txid), while it
@@ -443,11 +445,8 @@ class Engine:
 
     @property
     def api_counter(self) -> Counter:
-        """The key's API counter as the engine models it (same store, same state).
-
-        For requests made behind the engine's back -- order lookups after a transport
-        error -- so that they are charged on the one budget the engine paces against.
-        """
+        """The key's API counter as modelled (same store): for requests made behind the
+        engine's back (order lookups), charged on the one budget it paces against."""
         if not isinstance(self.budget, MemoryBudget):
             raise TypeError("api_counter needs the in-process MemoryBudget")
         return self.budget.api_counter(self._key)

@@ -77,6 +77,7 @@ from engine.core.engine import Engine
 from engine.core.metrics import PairStats
 from engine.errors import EngineError
 from engine.intents import CancelOrderBatch, QueryOpenOrders
+from engine.journal.live import LiveJournal
 from engine.markets import Markets
 from engine.numbers import positive_decimal
 from engine.outcomes import Handle, Outcome, Status
@@ -182,6 +183,7 @@ async def run_live(
     nonces = WallClockNonces()
     keys = key_list(credentials)
     rest = rest_venue(config, keys, nonces, transport)
+    journal = LiveJournal.open(config, keys[0].key, clock, account=rest.base_url)
     recovering = RecoveringVenue(rest, config.recovery)
     gone = GoneOrderLookup(recovering)
     dry = DryRunVenue(gone) if config.dry_run else None
@@ -189,11 +191,16 @@ async def run_live(
     try:
         markets = await load_markets(rest, config.pairs)
         run = _LiveRun(config, keys[0], strategy_type, params, markets, clock, rest,
-                       recovering, dry, venue, nonces, gone)
+                       recovering, dry, venue, nonces, gone, journal)
         await run.main(stop if stop is not None else asyncio.Event())
+    except BaseException:
+        journal.close(None)  # the run never ended cleanly: recovery looks at it next time
+        raise
     finally:
         await venue.aclose()
-    return run.result(time.perf_counter() - wall0)
+    result = run.result(time.perf_counter() - wall0)
+    journal.close(result.as_dict())
+    return result
 
 
 class _LiveRun:
@@ -203,7 +210,7 @@ class _LiveRun:
         self, config: LiveConfig, credentials: Credentials, strategy_type: Any, params: Any,
         markets: Markets, clock: RealClock, rest: KrakenRestVenue, recovering: RecoveringVenue,
         dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces,
-        gone: GoneOrderLookup,
+        gone: GoneOrderLookup, journal: LiveJournal,
     ) -> None:
         self.config = config
         self.key_prefix = credentials.key_prefix
@@ -216,10 +223,11 @@ class _LiveRun:
         self.dry = dry
         self.nonces = nonces
         self.tally = OutcomeTally()
+        self.journal = journal
         self.engine = Engine(
             venue, tier=config.tier, clock=clock, limits=limiter_settings(config),
             settings=engine_settings(config, rest), markets=markets, store=MemoryStore(),
-            key_id=_KEY_ID,
+            key_id=_KEY_ID, observer=journal.observer,
         )
         self.pacer = api_pacer_for(self.engine)
         recovering.pace = gone.pace = self.pacer
@@ -245,7 +253,9 @@ class _LiveRun:
         engine = self.engine
         run = self.loop
         async with engine:
+            self.journal.seed(engine)  # counters from the journal, before any request
             await self._check_key()
+            await self.journal.recover(engine)  # a crashed run's orders and intents
             ctx: StrategyContext[Any] = StrategyContext(
                 name=cfg.strategy, engine=engine, params=self.params, markets=self.markets,
                 rng=random.Random(f"strategy:{cfg.seed}"),
@@ -489,6 +499,7 @@ class _LiveRun:
             "closed_by_poller": self.poller.closed if self.poller is not None else 0,
             "dry_run_local": dict(self.dry.local) if self.dry is not None else {},
             "limits": attrs.asdict(limiter_settings(cfg)),
+            "journal": self.journal.details(),
         }
         return LiveResult(summary, details, self.interrupted, run.fills())
 

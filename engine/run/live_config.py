@@ -132,6 +132,13 @@ class LiveConfig:
     seed: int = 0
     recovery: RecoverySettings = attrs.field(factory=RecoverySettings)
     engine: EngineSettings = attrs.field(factory=EngineSettings)
+    # the journal (engine.journal): its path (None: none), what to do with a crashed run's
+    # open orders, and where counters start without a journal ("max" with --journal off)
+    journal: str | None = None
+    on_start: str = attrs.field(default="cancel",
+                                validator=attrs.validators.in_(("cancel", "adopt")))
+    start_levels: str = attrs.field(default="empty",
+                                    validator=attrs.validators.in_(("empty", "max")))
 
     def __attrs_post_init__(self) -> None:
         try:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from engine.clock import VirtualClock
 from engine.core import Engine, OrderState
+from engine.errors import EngineLocked
 from engine.intents import AmendOrder, CancelOrder, QueryBalance
 from engine.outcomes import Status
 
@@ -56,7 +59,7 @@ def test_the_observer_sees_every_intent_reply_outcome_and_order_change() -> None
     assert states[-1] is OrderState.CLOSED
 
 
-def test_a_failing_commit_still_resolves_every_request() -> None:
+def test_a_failing_commit_sends_nothing_resolves_everything_and_stops_sending() -> None:
     obs = RecordingObserver(hold=True)
 
     async def body(e: Engine, v: ScriptedVenue, c: VirtualClock) -> None:
@@ -64,6 +67,10 @@ def test_a_failing_commit_still_resolves_every_request() -> None:
         await asyncio.sleep(0)
         obs.commits[0].set_exception(OSError("disk full"))
         out = await h
-        assert out.status is Status.ACCEPTED  # the engine does not lose the request
+        assert out.status is Status.FAILED and not out.sent  # never a request unrecorded
+        assert out.error is not None and "disk full" in out.error
+        assert v.log == [] and e.metrics().locked
+        with pytest.raises(EngineLocked, match="journal write failed"):
+            e.submit(add(59000.0))
 
     run(body, observer=obs)

@@ -1,0 +1,176 @@
+"""The engine's observer that writes the journal (:class:`JournalRecorder`).
+
+Every call buffers rows in the :class:`~engine.journal.writer.JournalWriter`; the buffer is
+committed in one transaction at the end of the event-loop turn (``loop.call_soon``).
+:meth:`requests_ready` returns a future of that commit: the engine writes the requests to
+the wire only after it -- every batch decided in one turn shares the one commit.  If the
+commit fails the future carries the :class:`~engine.journal.writer.JournalError`: the engine
+then sends none of those requests, fails their intents as not sent and stops sending.
+
+At each such commit the recorder also writes every counter's modelled level (``levels``:
+``[(name, units), ...]``, pair names and ``"api"``) with the wall time, so a restart can
+start from them, decayed to its own start.
+
+Times: the engine's clock gives seconds; rows get UNIX seconds (``clock.wall()``), engine
+times converted by the offset between the two clocks at the moment of writing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import structlog
+
+from engine.clock import Clock
+from engine.core.observer import Outgoing
+from engine.core.orders import OrderView
+from engine.intents import (
+    AddOrder,
+    AddOrderBatch,
+    AmendOrder,
+    CancelOrder,
+    CancelOrderBatch,
+    EditOrder,
+    Intent,
+)
+from engine.journal.writer import JournalError, JournalWriter
+from engine.outcomes import Outcome
+
+__all__ = ["JournalRecorder", "intent_ids"]
+
+_log = structlog.get_logger("orderpace.journal")
+
+Levels = Callable[[], Iterable[tuple[str, float]]]
+
+
+def intent_ids(intent: Intent) -> tuple[str, str | None]:
+    """The order ids an intent names (space-separated) and its pair, as journaled."""
+    kind = type(intent)
+    if kind is AddOrder:
+        return intent.cl_ord_id, intent.pair  # type: ignore[union-attr]
+    if kind is AmendOrder or kind is EditOrder or kind is CancelOrder:
+        return intent.order_id, intent.pair  # type: ignore[union-attr]
+    if kind is AddOrderBatch:
+        orders = intent.orders  # type: ignore[union-attr]
+        return " ".join(o.cl_ord_id for o in orders), orders[0].pair
+    if kind is CancelOrderBatch:
+        return " ".join(intent.order_ids), None  # type: ignore[union-attr]
+    return "", None
+
+
+def _txid(reply: Mapping[str, Any]) -> str | None:
+    result = reply.get("result")
+    if not isinstance(result, Mapping):
+        return None
+    txid = result.get("txid")
+    if isinstance(txid, list):
+        return str(txid[0]) if txid else None
+    return None if txid is None else str(txid)
+
+
+class JournalRecorder:
+    """An :class:`~engine.core.observer.Observer` writing run ``run`` of ``writer``."""
+
+    __slots__ = ("_clock", "_levels", "_scheduled", "_waiting", "key_id", "run", "writer")
+
+    def __init__(self, writer: JournalWriter, run: int, clock: Clock, *, key_id: str,
+                 levels: Levels | None = None) -> None:
+        self.writer = writer
+        self.run = run
+        self.key_id = key_id
+        self._clock = clock
+        self._levels = levels
+        self._scheduled = False
+        self._waiting: asyncio.Future[None] | None = None  # requests waiting for the commit
+
+    def attach_levels(self, levels: Levels) -> None:
+        """Where the counters' levels come from (the engine, once built)."""
+        self._levels = levels
+
+    # -- grouping ------------------------------------------------------------------------
+
+    def _soon(self) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._turn_end)
+
+    def _turn_end(self) -> None:
+        """The end of a loop turn: one transaction for everything buffered in it; the
+        requests waiting for it leave (or fail, with the error) after it."""
+        self._scheduled = False
+        waiting, self._waiting = self._waiting, None
+        try:
+            self.writer.flush()
+        except JournalError as e:
+            _log.error("journal.write_failed", error=str(e))
+            if waiting is not None:
+                waiting.set_exception(e)
+            return
+        if waiting is not None:
+            waiting.set_result(None)
+
+    def flush(self) -> None:
+        """Commit what is buffered now (:class:`JournalError` on failure)."""
+        self.writer.flush()
+
+    # -- the observer --------------------------------------------------------------------
+
+    def intent_accepted(self, hid: int, intent: Intent, strategy: str, time: float) -> None:
+        ids, pair = intent_ids(intent)
+        self.writer.add("intents", (self.run, hid, type(intent).__name__, strategy, ids, pair,
+                                    self._clock.wall()))
+        self._soon()
+
+    def requests_ready(self, batch: Sequence[Outgoing]) -> asyncio.Future[None]:
+        wall = self._clock.wall()
+        add, run, key = self.writer.add, self.run, self.key_id
+        for o in batch:
+            p = o.params
+            oid = p.get("cl_ord_id") or p.get("txid")
+            add("requests", (run, o.hid, o.attempt, o.endpoint,
+                             None if oid is None else str(oid), key, wall))
+        if self._levels is not None:
+            for name, level in self._levels():
+                add("counters", (name, level, wall))
+        self.writer.check()  # a journal already failed: nothing more leaves
+        waiting = self._waiting
+        if waiting is None:  # sent after this turn's commit, with everything else in it
+            waiting = self._waiting = asyncio.get_running_loop().create_future()
+            self._soon()
+        return waiting
+
+    def reply(self, hid: int, endpoint: str, reply: Mapping[str, Any] | None, error: str | None,
+              time: float) -> None:
+        row: tuple[Any, ...]
+        if reply is None:
+            row = (self.run, hid, endpoint, 0, error, None, self._clock.wall())
+        else:
+            errors = reply.get("error")
+            if errors:
+                text = ",".join(map(str, errors)) if isinstance(errors, list) else str(errors)
+                row = (self.run, hid, endpoint, 0, text, None, self._clock.wall())
+            else:
+                row = (self.run, hid, endpoint, 1, None, _txid(reply), self._clock.wall())
+        self.writer.add("replies", row)
+        self._soon()
+
+    def outcome(self, hid: int, outcome: Outcome) -> None:
+        self.writer.add("outcomes", (self.run, hid, outcome.status.value, outcome.txid,
+                                     outcome.error, int(outcome.sent), self._clock.wall(), 0))
+        self._soon()
+
+    def orders_changed(self, views: Sequence[OrderView]) -> None:
+        clock = self._clock
+        wall = clock.wall()
+        offset = wall - clock.now()
+        add, run = self.writer.add, self.run
+        for v in views:
+            placed = None if v.placed_at is None else v.placed_at + offset
+            add("orders", (v.cl_ord_id, run, v.txid, v.pair,
+                           None if v.side is None else v.side.value,
+                           None if v.price is None else str(v.price),
+                           None if v.volume is None else str(v.volume),
+                           v.state.value, placed, v.strategy, wall))
+        self._soon()

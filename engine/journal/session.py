@@ -1,0 +1,103 @@
+"""One run's journal: open it, record the run, seed the counters, recover, close.
+
+>>> journal = Journal(path, clock=clock, account="api.kraken.com", key_id="k1")
+>>> async with Engine(venue, clock=clock, observer=journal.recorder, ...) as engine:
+...     journal.seed(engine)                      # counters from the journal, decayed
+...     report = await journal.recover(engine, on_start="adopt", strategy="quotes")
+...     ...
+>>> journal.close(summary)
+
+``before`` is the journal as the previous runs left it (read before this run writes).
+:func:`default_path` is where ``orderpace live`` keeps it: one file per exchange host and
+API key, under ``$XDG_STATE_HOME/orderpace/`` (default ``~/.local/state/orderpace/``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from engine.clock import Clock
+from engine.journal.marks import userref_for
+from engine.journal.reader import read_state
+from engine.journal.recorder import JournalRecorder
+from engine.journal.recovery import RecoveryReport, recover, seed_counters
+from engine.journal.writer import JournalWriter
+
+if TYPE_CHECKING:
+    from engine.core.engine import Engine
+
+__all__ = ["Journal", "default_path", "key_id_of"]
+
+
+def key_id_of(api_key: str) -> str:
+    """A short id of an API key for file names and rows (16 hex digits of its SHA-256)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+def default_path(base_url: str, api_key: str, env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_STATE_HOME/orderpace/<host>[_<port>]/<key id>.sqlite``."""
+    e = os.environ if env is None else env
+    state = e.get("XDG_STATE_HOME") or str(Path(e.get("HOME", "~")).expanduser()
+                                           / ".local" / "state")
+    url = urlsplit(base_url)
+    try:
+        port = url.port
+    except ValueError:  # the base URL's own check names a bad port
+        port = None
+    host = (url.hostname or "exchange") + (f"_{port}" if port else "")
+    return Path(state) / "orderpace" / host / f"{key_id_of(api_key)}.sqlite"
+
+
+class Journal:
+    """The journal of one run (see the module docstring).  Raises
+    :class:`~engine.journal.writer.JournalError` when the file cannot be opened."""
+
+    def __init__(self, path: str | Path, *, clock: Clock, account: str, key_id: str) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self.writer = JournalWriter(self.path)
+        self.before = read_state(self.writer.db)
+        self.userref = userref_for(account, self.path)
+        self.run = self.writer.new_run(account=account, key_id=key_id, userref=self.userref)
+        self.recorder = JournalRecorder(self.writer, self.run, clock, key_id=key_id)
+        self.report: RecoveryReport | None = None
+        self.seeded: dict[str, float] | None = None
+
+    def seed(self, engine: Engine) -> dict[str, float]:
+        """Record ``engine``'s counter levels from now on, and start them from the journal."""
+        names = engine.markets.names
+
+        def levels() -> list[tuple[str, float]]:
+            return [*((n, engine.trading_level(n)) for n in names), ("api", engine.api_level())]
+
+        self.recorder.attach_levels(levels)
+        self.seeded = seed_counters(engine, self.before, now_wall=self.clock.wall())
+        return self.seeded
+
+    async def recover(self, engine: Engine, *, on_start: str = "cancel",
+                      strategy: str = "default", add_wait: float = 6.0) -> RecoveryReport:
+        """Reconcile the previous runs' unfinished work (seeding the counters first if
+        :meth:`seed` was not called): :func:`~engine.journal.recovery.recover`."""
+        seeded = self.seeded if self.seeded is not None else self.seed(engine)
+        report = await recover(engine, self.before, self.writer, on_start=on_start,
+                               strategy=strategy, add_wait=add_wait)
+        self.report = attrs.evolve(report, seeded=seeded)
+        return self.report
+
+    def close(self, summary: Mapping[str, Any] | None = None) -> None:
+        """End the run (its summary kept as JSON) and close the file; a journal that
+        already failed is just closed."""
+        try:
+            if self.writer.failed is None:
+                self.writer.end_run(self.run, None if summary is None else
+                                    json.dumps(summary, default=str, separators=(",", ":")))
+        finally:
+            self.writer.close()

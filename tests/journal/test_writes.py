@@ -1,0 +1,141 @@
+"""The journal's writes: every intent, request (before it is sent), reply, outcome, order
+record and counter level -- and a write that fails stops sending."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.clock import VirtualClock
+from engine.core import Engine
+from engine.errors import EngineLocked
+from engine.intents import AmendOrder, CancelOrder
+from engine.journal.recorder import JournalRecorder
+from engine.journal.writer import JournalError, JournalWriter
+from engine.outcomes import Status
+from tests.core.doubles import ScriptedVenue, add, run
+
+
+def rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as db:
+        return list(db.execute(sql))
+
+
+def recorder(path: Path, clock: VirtualClock) -> JournalRecorder:
+    writer = JournalWriter(path)
+    run_no = writer.new_run(account="acct", key_id="k1", userref=7)
+    return JournalRecorder(writer, run_no, clock, key_id="k1")
+
+
+class Checking(ScriptedVenue):
+    """A venue that, as each request arrives, reads the journal from another connection:
+    the request must already be there."""
+
+    def __init__(self, clock: VirtualClock, path: Path) -> None:
+        super().__init__(clock)
+        self.path = path
+        self.unrecorded: list[str] = []
+
+    async def request(self, endpoint: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        oid = params.get("cl_ord_id") or params.get("txid")
+        found = rows(self.path, f"SELECT 1 FROM requests WHERE endpoint = '{endpoint}' "
+                                f"AND order_id = '{oid}'")
+        if not found:
+            self.unrecorded.append(endpoint)
+        return await super().request(endpoint, params)
+
+
+def test_every_step_is_journaled_and_requests_before_they_leave(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    clock = VirtualClock()
+    rec = recorder(path, clock)
+
+    async def main() -> None:
+        venue = Checking(clock, path)
+        engine = Engine(venue, clock=clock, observer=rec, key_id="k1")
+        rec.attach_levels(lambda: [("XBT/USD", engine.trading_level("XBT/USD"))])
+        async with engine:
+            a = add()
+            placed = await engine.submit(a)
+            await engine.submit(AmendOrder(a.cl_ord_id, price="59990.0"))
+            await engine.submit(CancelOrder(a.cl_ord_id))
+        assert venue.unrecorded == []
+        assert placed.txid is not None
+        rec.writer.close()
+        assert rows(path, "SELECT kind, ids FROM intents ORDER BY hid") == [
+            ("AddOrder", a.cl_ord_id), ("AmendOrder", a.cl_ord_id),
+            ("CancelOrder", a.cl_ord_id)]
+        assert [r[0] for r in rows(path, "SELECT endpoint FROM requests")] == [
+            "AddOrder", "AmendOrder", "CancelOrder"]
+        assert rows(path, "SELECT key_id FROM requests")[0] == ("k1",)
+        assert rows(path, "SELECT ok, txid FROM replies")[0] == (1, placed.txid)
+        assert [r[0] for r in rows(path, "SELECT status FROM outcomes")] == ["accepted"] * 3
+        order = rows(path, "SELECT txid, pair, side, price, volume, state, placed_wall "
+                           "FROM orders")
+        assert len(order) == 1
+        txid, pair, side, price, volume, state, placed_wall = order[0]
+        assert (txid, pair, side, price, volume, state) == (
+            placed.txid, "XBT/USD", "buy", "59990.0", "0.01", "closed")
+        assert placed_wall is not None  # the last amend's acknowledgement
+        (level,) = rows(path, "SELECT level FROM counters WHERE name = 'XBT/USD'")[0]
+        assert level > 0
+
+    clock.run(main())
+
+
+def test_writes_are_grouped_per_loop_turn(tmp_path: Path) -> None:
+    clock = VirtualClock()
+    rec = recorder(tmp_path / "j.sqlite", clock)
+
+    async def body(e: Engine, v: ScriptedVenue, c: VirtualClock) -> None:
+        handles = [e.submit(add(59000.0 + i)) for i in range(20)]
+        for h in handles:
+            await h
+        # 20 intents, 20 requests, 20 replies, 20 outcomes, orders: far fewer commits
+        assert rec.writer.rows >= 80
+        assert rec.writer.flushes <= 10
+
+    run(body, observer=rec)
+
+
+def test_a_failed_write_stops_sending_with_a_clear_error(tmp_path: Path) -> None:
+    clock = VirtualClock()
+    rec = recorder(tmp_path / "j.sqlite", clock)
+
+    async def body(e: Engine, v: ScriptedVenue, c: VirtualClock) -> None:
+        assert (await e.submit(add())).ok
+        sent = len(v.log)
+        rec.writer.db.execute("PRAGMA query_only = ON")  # every write now fails
+        h = e.submit(add(59000.0))
+        out = await h
+        assert out.status is Status.FAILED and not out.sent
+        assert out.error is not None and "cannot write journal" in out.error
+        assert len(v.log) == sent  # nothing left unrecorded
+        with pytest.raises(EngineLocked, match="journal write failed"):
+            e.submit(add(58000.0))
+
+    run(body, observer=rec)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
+def test_a_read_only_journal_is_refused_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    JournalWriter(path).close()
+    path.chmod(0o400)
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(JournalError, match="cannot open journal"):
+            JournalWriter(path)
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def test_a_journal_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(JournalError, match=r"cannot open journal .*file/j\.sqlite"):
+        JournalWriter(tmp_path / "file" / "j.sqlite")
