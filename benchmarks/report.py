@@ -16,7 +16,9 @@ from typing import Any
 
 import attrs
 
+from benchmarks.live_path import markdown_rows
 from benchmarks.nonces import render_nonces
+from benchmarks.shared_store import render_shared_store
 
 __all__ = ["Written", "render_markdown", "write_chart", "write_results"]
 
@@ -217,11 +219,16 @@ def render_markdown(data: dict[str, Any]) -> str:
         "",
         *_ratio_table(data),
         "",
+        "## Live path: REST vs WebSocket (orderpace live over loopback)",
+        "",
+        *markdown_rows(data.get("live_path", [])),
+        "",
         "## Micro-benchmarks",
         "",
         *_micro_rows(data),
         "",
         *render_nonces(data.get("nonces")),
+        *render_shared_store(data.get("shared_store")),
         "## How each contender is set up",
         "",
         NOTES,

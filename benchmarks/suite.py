@@ -23,7 +23,8 @@ from typing import Any
 
 import attrs
 
-from benchmarks import micro, nonces
+from benchmarks import micro, nonces, shared_store
+from benchmarks.live_path import run_live_path
 from benchmarks.runner import LIMITERS, limiter, run_cell
 from benchmarks.workloads import WORKLOADS, workload
 from limiters import Tier
@@ -219,6 +220,7 @@ def run_suite(
     cells = run_cells(cfg, progress)
     cells_wall = time.perf_counter() - t0
     micro_results = run_micro(cfg)
+    live_path = run_live_path(cfg.quick)
     rows = aggregate(cells)
     return {
         "mode": "quick" if cfg.quick else "full",
@@ -241,6 +243,8 @@ def run_suite(
         "results": rows,
         "ratios": ratios(cells),
         "micro": micro_results,
+        "live_path": live_path,
         "nonces": nonces.run_nonces(cfg.quick),
+        "shared_store": shared_store.run_shared_store(cfg.quick),
         "cells": cells,
     }

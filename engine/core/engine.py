@@ -24,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import Counter as Tally
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any, Self
 
 import attrs
@@ -237,21 +238,20 @@ class Engine:
             except Exception as e:
                 self._unrecorded(out, e)
                 return
-            if ready is not None:
-                self._tasks.track(self._after_recorded(ready, out))
+            if ready is not None:  # sent once recorded (callbacks run in the order added)
+                self._tasks.track(ready).add_done_callback(partial(self._recorded, out))
                 return
         for item, endpoint, params in out:
             self._tasks.spawn(self._roundtrip(item, endpoint, params))
 
-    async def _after_recorded(self, ready: Awaitable[None],
-                              out: list[tuple[Item, str, dict[str, Any]]]) -> None:
-        try:
-            await ready
-        except Exception as e:
-            self._unrecorded(out, e)
+    def _recorded(self, out: list[tuple[Item, str, dict[str, Any]]],
+                  done: asyncio.Future[Any]) -> None:
+        e = asyncio.CancelledError() if done.cancelled() else done.exception()
+        if e is not None:
+            self._unrecorded(out, e if isinstance(e, Exception) else RuntimeError(repr(e)))
             return
         for item, endpoint, params in out:
-            self._tasks.track(self._roundtrip(item, endpoint, params))
+            self._tasks.spawn(self._roundtrip(item, endpoint, params))
 
     def _unrecorded(self, out: list[tuple[Item, str, dict[str, Any]]], e: Exception) -> None:
         """The observer could not record a batch: none of it is sent; sending stops."""

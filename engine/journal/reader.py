@@ -97,11 +97,13 @@ def read_state(db: sqlite3.Connection) -> JournalState:
     unresolved = tuple(
         IntentRow(run, hid, kind, strategy, tuple(ids.split()), pair, wall, n, last)
         for run, hid, kind, strategy, ids, pair, wall, n, last in db.execute(
+            "WITH open_i AS (SELECT i.* FROM intents i LEFT JOIN outcomes o "
+            "  ON o.run = i.run AND o.hid = i.hid WHERE o.status IS NULL), "
+            "sent AS (SELECT r.run, r.hid, COUNT(*) AS n, MAX(r.wall) AS last "
+            "  FROM requests r JOIN open_i USING (run, hid) GROUP BY r.run, r.hid) "
             "SELECT i.run, i.hid, i.kind, i.strategy, i.ids, i.pair, i.wall, "
-            "  (SELECT COUNT(*) FROM requests r WHERE r.run = i.run AND r.hid = i.hid), "
-            "  (SELECT MAX(wall) FROM requests r WHERE r.run = i.run AND r.hid = i.hid) "
-            "FROM intents i LEFT JOIN outcomes o ON o.run = i.run AND o.hid = i.hid "
-            "WHERE o.status IS NULL ORDER BY i.run, i.hid"))
+            "  COALESCE(s.n, 0), s.last FROM open_i i LEFT JOIN sent s USING (run, hid) "
+            "ORDER BY i.run, i.hid"))
     known: set[str] = set()
     for cid, txid in db.execute("SELECT cl_ord_id, txid FROM orders"):
         known.add(cid)

@@ -1,9 +1,12 @@
 """The engine's observer that writes the journal (:class:`JournalRecorder`).
 
-Every call buffers rows in the :class:`~engine.journal.writer.JournalWriter`; the buffer is
-committed in one transaction at the end of the event-loop turn (``loop.call_soon``).
-:meth:`requests_ready` returns a future of that commit: the engine writes the requests to
-the wire only after it -- every batch decided in one turn shares the one commit.  If the
+Every call buffers rows in the :class:`~engine.journal.writer.JournalWriter`.
+:meth:`requests_ready` returns a future of a commit at the end of the event-loop turn
+(``loop.call_soon``): the engine writes the requests to the wire only after it -- every
+batch decided in one turn shares the one transaction, with every row buffered before it.
+Rows without a request (replies, outcomes, order records, intents) may wait for the next
+such commit, or ``linger`` seconds (default 0.1): a crash that loses them leaves intents
+without an outcome, which a restart looks up on the exchange.  If the
 commit fails the future carries the :class:`~engine.journal.writer.JournalError`: the engine
 then sends none of those requests, fails their intents as not sent and stops sending.
 
@@ -73,16 +76,19 @@ def _txid(reply: Mapping[str, Any]) -> str | None:
 class JournalRecorder:
     """An :class:`~engine.core.observer.Observer` writing run ``run`` of ``writer``."""
 
-    __slots__ = ("_clock", "_levels", "_scheduled", "_waiting", "key_id", "run", "writer")
+    __slots__ = ("_clock", "_levels", "_scheduled", "_timer", "_waiting", "key_id", "linger",
+                 "run", "writer")
 
     def __init__(self, writer: JournalWriter, run: int, clock: Clock, *, key_id: str,
-                 levels: Levels | None = None) -> None:
+                 levels: Levels | None = None, linger: float = 0.1) -> None:
         self.writer = writer
         self.run = run
         self.key_id = key_id
         self._clock = clock
         self._levels = levels
-        self._scheduled = False
+        self._scheduled = False  # a commit at the end of this loop turn
+        self._timer: asyncio.TimerHandle | None = None  # a lingering commit
+        self.linger = linger  # seconds rows without requests may wait
         self._waiting: asyncio.Future[None] | None = None  # requests waiting for the commit
 
     def attach_levels(self, levels: Levels) -> None:
@@ -92,14 +98,18 @@ class JournalRecorder:
     # -- grouping ------------------------------------------------------------------------
 
     def _soon(self) -> None:
-        if not self._scheduled:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._turn_end)
+        """Rows that may wait (a crash losing them leaves intents a restart looks up):
+        written with the next requests' commit, or ``linger`` seconds from now."""
+        if not self._scheduled and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.linger, self._turn_end)
 
     def _turn_end(self) -> None:
         """The end of a loop turn: one transaction for everything buffered in it; the
         requests waiting for it leave (or fail, with the error) after it."""
         self._scheduled = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         waiting, self._waiting = self._waiting, None
         try:
             self.writer.flush()
@@ -119,8 +129,8 @@ class JournalRecorder:
 
     def intent_accepted(self, hid: int, intent: Intent, strategy: str, time: float) -> None:
         ids, pair = intent_ids(intent)
-        self.writer.add("intents", (self.run, hid, type(intent).__name__, strategy, ids, pair,
-                                    self._clock.wall()))
+        self.writer.add("events", (self.run, hid, "i", type(intent).__name__, ids, pair, None,
+                                   strategy, self._clock.wall(), 0))
         self._soon()
 
     def requests_ready(self, batch: Sequence[Outgoing]) -> asyncio.Future[None]:
@@ -129,46 +139,50 @@ class JournalRecorder:
         for o in batch:
             p = o.params
             oid = p.get("cl_ord_id") or p.get("txid")
-            add("requests", (run, o.hid, o.attempt, o.endpoint,
-                             None if oid is None else str(oid), key, wall))
+            add("events", (run, o.hid, "q", o.endpoint, None if oid is None else str(oid), key,
+                           o.attempt, None, wall, 0))
         if self._levels is not None:
             for name, level in self._levels():
                 add("counters", (name, level, wall))
         self.writer.check()  # a journal already failed: nothing more leaves
         waiting = self._waiting
         if waiting is None:  # sent after this turn's commit, with everything else in it
-            waiting = self._waiting = asyncio.get_running_loop().create_future()
-            self._soon()
+            loop = asyncio.get_running_loop()
+            waiting = self._waiting = loop.create_future()
+            if not self._scheduled:
+                self._scheduled = True
+                loop.call_soon(self._turn_end)
         return waiting
 
     def reply(self, hid: int, endpoint: str, reply: Mapping[str, Any] | None, error: str | None,
               time: float) -> None:
         row: tuple[Any, ...]
         if reply is None:
-            row = (self.run, hid, endpoint, 0, error, None, self._clock.wall())
+            row = (self.run, hid, "r", endpoint, error, None, 0, None, self._clock.wall(), 0)
         else:
             errors = reply.get("error")
             if errors:
                 text = ",".join(map(str, errors)) if isinstance(errors, list) else str(errors)
-                row = (self.run, hid, endpoint, 0, text, None, self._clock.wall())
+                row = (self.run, hid, "r", endpoint, text, None, 0, None, self._clock.wall(), 0)
             else:
-                row = (self.run, hid, endpoint, 1, None, _txid(reply), self._clock.wall())
-        self.writer.add("replies", row)
+                row = (self.run, hid, "r", endpoint, None, _txid(reply), 1, None,
+                       self._clock.wall(), 0)
+        self.writer.add("events", row)
         self._soon()
 
     def outcome(self, hid: int, outcome: Outcome) -> None:
-        self.writer.add("outcomes", (self.run, hid, outcome.status.value, outcome.txid,
-                                     outcome.error, int(outcome.sent), self._clock.wall(), 0))
+        self.writer.add("events", (self.run, hid, "o", outcome.status.value, outcome.error,
+                                   outcome.txid, int(outcome.sent), None, self._clock.wall(), 0))
         self._soon()
 
     def orders_changed(self, views: Sequence[OrderView]) -> None:
         clock = self._clock
         wall = clock.wall()
         offset = wall - clock.now()
-        add, run = self.writer.add, self.run
+        add, run = self.writer.add_order, self.run
         for v in views:
             placed = None if v.placed_at is None else v.placed_at + offset
-            add("orders", (v.cl_ord_id, run, v.txid, v.pair,
+            add(v.cl_ord_id, (v.cl_ord_id, run, v.txid, v.pair,
                            None if v.side is None else v.side.value,
                            None if v.price is None else str(v.price),
                            None if v.volume is None else str(v.volume),

@@ -181,7 +181,8 @@ async def recover(engine: Engine, state: JournalState, writer: JournalWriter, *,
     wall = engine.clock.wall()
     resolved: dict[str, int] = {}
     for r in p.resolved:
-        writer.add("outcomes", (r.run, r.hid, r.status, r.txid, r.error, int(r.sent), wall, 1))
+        writer.add("events", (r.run, r.hid, "o", r.status, r.error, r.txid, int(r.sent), None,
+                              wall, 1))
         resolved[r.status] = resolved.get(r.status, 0) + 1
     for cid in p.gone:
         writer.add("gone", (wall, cid))

@@ -25,10 +25,7 @@ from engine.journal.schema import SCHEMA, VERSION
 __all__ = ["JournalError", "JournalWriter"]
 
 _INSERT = {
-    "intents": "INSERT OR REPLACE INTO intents VALUES (?,?,?,?,?,?,?)",
-    "requests": "INSERT INTO requests VALUES (?,?,?,?,?,?,?)",
-    "replies": "INSERT INTO replies VALUES (?,?,?,?,?,?,?)",
-    "outcomes": "INSERT OR IGNORE INTO outcomes VALUES (?,?,?,?,?,?,?,?)",
+    "events": "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)",
     "orders": "INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?)",
     "counters": "INSERT OR REPLACE INTO counters VALUES (?,?,?)",
     "gone": "UPDATE orders SET state = 'closed', wall = ? WHERE cl_ord_id = ?",
@@ -65,12 +62,13 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 class JournalWriter:
     """Buffered, grouped writes to one journal (see the module docstring)."""
 
-    __slots__ = ("_buffers", "_db", "failed", "flushes", "path", "rows")
+    __slots__ = ("_buffers", "_db", "_orders", "failed", "flushes", "path", "rows")
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._db = connect(self.path)
         self._buffers: dict[str, list[tuple[Any, ...]]] = {k: [] for k in _INSERT}
+        self._orders: dict[str, tuple[Any, ...]] = {}
         self.failed: JournalError | None = None
         self.flushes = 0  # transactions committed
         self.rows = 0  # rows written
@@ -83,9 +81,14 @@ class JournalWriter:
         """Buffer ``row`` for ``table`` (written at the next :meth:`flush`)."""
         self._buffers[table].append(row)
 
+    def add_order(self, cl_ord_id: str, row: tuple[Any, ...]) -> None:
+        """Buffer an order record; a later one of the same order replaces it (one row per
+        order and flush)."""
+        self._orders[cl_ord_id] = row
+
     @property
     def pending(self) -> bool:
-        return any(self._buffers.values())
+        return bool(self._orders) or any(self._buffers.values())
 
     def new_run(self, *, account: str, key_id: str, userref: int) -> int:
         """Start a run: its number (committed at once)."""
@@ -111,7 +114,10 @@ class JournalWriter:
     def flush(self) -> None:
         """Write every buffered row in one transaction; :class:`JournalError` on failure."""
         self._check()
-        buffers = self._buffers
+        buffers, orders = self._buffers, self._orders
+        if orders:
+            buffers["orders"].extend(orders.values())
+            orders.clear()
         if not any(buffers.values()):
             return
         db = self._db
