@@ -74,7 +74,14 @@ def test_micro_benchmarks_and_targets(quick_run: tuple[Path, dict[str, Any]]) ->
     assert _finite(m["throughput"]["intents_per_second"])
     assert _finite(m["replay"]["wall_seconds_24h"])
     assert m["profile"]["top"]
-    assert len(data["targets"]) == 4
+    user, split = m["user_command"], m["user_split"]
+    assert _finite(user["now"]["wall_seconds"]) and _finite(user["now"]["wall_seconds_24h"])
+    assert user["now"]["intents"] > 0 and user["now"]["rate_limit_errors"] == 0
+    assert set(split["us_per_intent"]) == {"scheduler", "simulated exchange", "strategy",
+                                           "sampler", "event loop", "other"}
+    assert sum(split["share"].values()) == pytest.approx(1.0)
+    assert split["share"]["scheduler"] > 0 and split["share"]["simulated exchange"] > 0
+    assert len(data["targets"]) == 5
     for t in data["targets"]:
         assert _finite(t["measured"]) and isinstance(t["met"], bool)
     assert data["machine"]["nproc"] >= 1 and data["machine"]["python"]
