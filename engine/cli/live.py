@@ -63,6 +63,7 @@ from engine.journal import options as journal_options
 from engine.run.live import LiveConfig, LiveError, LiveResult, MarginTooLarge, run_live
 from engine.run.transport_options import add_arguments as add_transport_arguments
 from engine.run.transport_options import options_from_args as transport_from_args
+from engine.shared import live as shared_store
 from engine.venues.kraken_rest.credentials import Credentials, CredentialsError
 from engine.venues.kraken_rest.rest import DEFAULT_BASE_URL
 
@@ -126,6 +127,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="seed of the strategy's random choices (default 0)")
     add_transport_arguments(p)
     journal_options.add_arguments(p)
+    shared_store.add_arguments(p)
 
 
 def load_credentials(path: str | None) -> Credentials:
@@ -159,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
             transport=transport_from_args(args),
             engine=EngineSettings(nonce_window=getattr(args, "nonce_window", 0)),
             **journal_options.live_settings(args, credentials.key),
+            store=args.store, account=args.account, store_lease=args.store_lease,
         )
     except MarginTooLarge as e:
         raise UsageError(_margin_message(e, args)) from None

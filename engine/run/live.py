@@ -100,17 +100,19 @@ from engine.run.live_ws import LiveTransport
 from engine.run.loop import RunLoop
 from engine.run.sampling import Sample, Sampler
 from engine.run.summary import OutcomeTally, Summary, params_of, rate_limit_errors
+from engine.shared.live import SharedPacer, SharedStore, held_open, open_shared
+from engine.shared.nonces import RedisNonces
 from engine.venues.base import TransportError, Venue
 from engine.venues.kraken_rest.credentials import Credentials
 from engine.venues.kraken_rest.dryrun import DryRunVenue
 from engine.venues.kraken_rest.gone import GoneOrderLookup
 from engine.venues.kraken_rest.nonce import WallClockNonces
-from engine.venues.kraken_rest.pacing import api_pacer_for
+from engine.venues.kraken_rest.pacing import ApiPacer, api_pacer_for
 from engine.venues.kraken_rest.poller import ClosedOrder, OrderPoller
 from engine.venues.kraken_rest.prices import TickerFeed
 from engine.venues.kraken_rest.recovery import RecoveringVenue
 from engine.venues.kraken_rest.rest import KrakenRestVenue
-from limiters import MemoryStore, tier_limits
+from limiters import KrakenProfile, MemoryStore, tier_limits
 from strategies.context import StrategyContext
 from strategies.params import parse_params
 from strategies.registry import Registry, discover
@@ -181,9 +183,12 @@ async def run_live(
     params = parse_params(strategy_type.params_type, config.settings, strategy=config.strategy)
     wall0 = time.perf_counter()
     clock = RealClock()
-    nonces = WallClockNonces()
     keys = key_list(credentials)
-    rest = rest_venue(config, keys, nonces, transport)
+    shared = await open_shared(config.store, config.account, [k.key for k in keys],
+                               config.store_lease)
+    nonces: WallClockNonces | RedisNonces = WallClockNonces() if shared is None else shared.nonces()
+    rest = rest_venue(config, keys, nonces, transport,
+                      None if shared is None else shared.wires(keys, config))
     hooks = LiveTransport.for_config(config)
     journal = LiveJournal.open(config, keys[0].key, clock, account=rest.base_url)
     recovering = RecoveringVenue(hooks.venue(rest), config.recovery)
@@ -193,7 +198,7 @@ async def run_live(
     try:
         markets = await load_markets(rest, config.pairs)
         run = _LiveRun(config, keys[0], strategy_type, params, markets, clock, rest,
-                       recovering, dry, venue, nonces, gone, journal)
+                       recovering, dry, venue, nonces, gone, journal, shared)
         run.hooks = hooks
         await run.main(stop if stop is not None else asyncio.Event())
     except BaseException:
@@ -201,6 +206,8 @@ async def run_live(
         raise
     finally:
         await venue.aclose()
+        if shared is not None:
+            await shared.aclose()
     result = run.result(time.perf_counter() - wall0)
     journal.close(result.as_dict())
     return result
@@ -212,8 +219,9 @@ class _LiveRun:
     def __init__(
         self, config: LiveConfig, credentials: Credentials, strategy_type: Any, params: Any,
         markets: Markets, clock: RealClock, rest: KrakenRestVenue, recovering: RecoveringVenue,
-        dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces,
+        dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces | RedisNonces,
         gone: GoneOrderLookup, journal: LiveJournal,
+        shared: SharedStore | None = None,
     ) -> None:
         self.config = config
         self.key_prefix = credentials.key_prefix
@@ -227,14 +235,23 @@ class _LiveRun:
         self.nonces = nonces
         self.tally = OutcomeTally()
         self.journal = journal
+        limits = limiter_settings(config)
+        self.shared = shared
+        # over WS orders carry no nonce: only REST's own wire slots serialise its calls
+        settings = (config.engine if config.transport.transport == "ws"
+                    else engine_settings(config, rest))
         self.engine = Engine(
-            venue, tier=config.tier, clock=clock, limits=limiter_settings(config),
-            # over WS orders carry no nonce: only REST's own wire slots serialise its calls
-            settings=(config.engine if config.transport.transport == "ws"
-                      else engine_settings(config, rest)),
-            markets=markets, store=MemoryStore(), key_id=_KEY_ID, observer=journal.observer,
+            venue, tier=config.tier, clock=clock, limits=limits,
+            settings=settings, markets=markets, store=MemoryStore(),
+            key_id=_KEY_ID, observer=journal.observer,
+            budget=None if shared is None else shared.budget(
+                KrakenProfile.for_tier(config.tier, limits), settings,
+                _KEY_ID),
         )
-        self.pacer = api_pacer_for(self.engine)
+        self.pacer: ApiPacer | SharedPacer = (
+            api_pacer_for(self.engine) if shared is None else shared.pacer(_KEY_ID, clock))
+        if shared is not None:  # open-order leases renewed while this process lives
+            shared.start(held_open(self.engine), markets.names)
         recovering.pace = gone.pace = self.pacer
         self.gone = gone
         gone.on_gone = self._looked_up
@@ -511,6 +528,7 @@ class _LiveRun:
             "limits": attrs.asdict(limiter_settings(cfg)),
             **self.hooks.details(self.clock.now() - self.started_at, cfg.poll_interval),
             "journal": self.journal.details(),
+            **({} if self.shared is None else self.shared.details()),
         }
         return LiveResult(summary, details, self.interrupted, run.fills())
 

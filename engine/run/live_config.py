@@ -142,10 +142,17 @@ class LiveConfig:
                                 validator=attrs.validators.in_(("cancel", "adopt")))
     start_levels: str = attrs.field(default="empty",
                                     validator=attrs.validators.in_(("empty", "max")))
+    store: str = attrs.field(default="memory", repr=False)  # or redis://... (engine.shared)
+    account: str = "default"
+    store_lease: float = 5.0  # s: a dead process's open-order slots are free after this
 
     def __attrs_post_init__(self) -> None:
+        from engine.shared.live import check_store_config
+
+        check_store_config(self.store, self.account)
         try:
-            for name in ("poll_interval", "price_interval", "timeout", "drain_timeout"):
+            for name in ("poll_interval", "price_interval", "timeout", "drain_timeout",
+                         "store_lease"):
                 real(getattr(self, name), name, unit="seconds", gt=0)
             if self.duration is not None:
                 real(self.duration, "duration", unit="seconds", gt=0)

@@ -36,8 +36,8 @@ from engine.run.live_config import LiveConfig, LiveError
 from engine.run.loop import RunLoop
 from engine.run.transport_options import TransportOptions, ws_url_for
 from engine.venues.base import TransportError, Venue
-from engine.venues.kraken_rest.pacing import ApiPacer
 from engine.venues.kraken_rest.poller import ClosedOrder, OrderPoller
+from engine.venues.kraken_rest.recovery import LookupPacer
 from engine.venues.kraken_ws.protocol import Symbols
 from engine.venues.kraken_ws.venue import KrakenWsVenue, TokenRefused, WsSettings
 
@@ -91,7 +91,7 @@ class LiveTransport:
     def feed_on(self) -> bool:
         return self.ws is not None
 
-    async def start(self, engine: Engine, loop: RunLoop, markets: Markets, pacer: ApiPacer,
+    async def start(self, engine: Engine, loop: RunLoop, markets: Markets, pacer: LookupPacer,
                     on_gone: Callable[[ClosedOrder], None]) -> None:
         """Connect (``ws``) and arm the dead-man switch; :class:`LiveError` when the
         WebSocket cannot be used."""
