@@ -1,4 +1,5 @@
-"""The ``bench`` subcommand: ``orderpace bench [--quick] [--json] [--out DIR] [--jobs N]``.
+"""The ``bench`` subcommand: ``orderpace bench [--quick] [--json] [--out DIR] [--jobs N]
+[--before DIR]``.
 
 Found by :mod:`engine.cli` through its ``PROVIDERS`` table (this module's ``COMMAND``).
 Writes ``latest.json``, ``latest.md`` and ``latest.png`` to ``--out`` (default
@@ -40,9 +41,18 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", type=cli_types.output_directory, default=None,
                    help="directory for latest.json, latest.md, latest.png, created if missing "
                         f"(default {DEFAULT_OUT.as_posix()} under the current directory)")
+    p.add_argument("--before", metavar="DIR", type=_checkout, default=None,
+                   help="a checkout of other code (a directory holding engine/): the user's "
+                        "backtest command is timed from it too, alternated, side by side")
     p.add_argument("--jobs", type=cli_types.jobs, metavar="N", default=None,
                    help="worker processes for the workload cells (default: up to 2; at most "
                         f"{cli_types.MAX_JOBS})")
+
+
+def _checkout(value: str) -> str:
+    if not (Path(value) / "engine" / "__main__.py").is_file():
+        raise argparse.ArgumentTypeError(f"{value!r} holds no engine/__main__.py")
+    return value
 
 
 def _command_line(args: argparse.Namespace) -> str:
@@ -51,6 +61,8 @@ def _command_line(args: argparse.Namespace) -> str:
         parts.append("--quick")
     if args.jobs is not None:
         parts.append(f"--jobs {args.jobs}")
+    if args.before is not None:
+        parts.append(f"--before {args.before}")
     return " ".join(parts)
 
 
@@ -81,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
             raise
         raise UsageError(f"the bench suite needs aiolimiter; {_EXTRA_HINT}") from None
     out_dir = _out_dir(args)
-    cfg = SuiteConfig.for_mode(args.quick, args.jobs)
+    cfg = SuiteConfig.for_mode(args.quick, args.jobs, args.before)
     data = run_suite(cfg, progress=_progress if sys.stderr.isatty() else None,
                      command=_command_line(args))
     try:

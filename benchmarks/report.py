@@ -16,7 +16,10 @@ from typing import Any
 
 import attrs
 
+from benchmarks import usercmd
+from benchmarks.live_path import markdown_rows
 from benchmarks.nonces import render_nonces
+from benchmarks.shared_store import render_shared_store
 
 __all__ = ["Written", "render_markdown", "write_chart", "write_results"]
 
@@ -105,7 +108,7 @@ def _target_rows(data: dict[str, Any]) -> list[str]:
             shown = _pct(m) + " (worst saturating cell)"
         elif "intents/s" in t["target"]:
             shown = f"{m:,.0f} intents/s"
-        elif "replay" in t["target"]:
+        elif "replay" in t["target"] or "command" in t["target"]:
             shown = f"{m:.1f} s" + (" (extrapolated from a shorter replay)"
                                      if t.get("extrapolated") else "")
         else:
@@ -183,6 +186,11 @@ def _micro_rows(data: dict[str, Any]) -> list[str]:
         + f"; {rep['rate_limit_errors']} rate-limit errors, utilization "
         f"{_pct((rep['budget_utilization'] or {}).get('overall'))} |",
         "",
+        "The user's command, timed as a user runs it (a child process, start-up included); "
+        "side by side with `--before DIR` when given; and where its CPU time goes:",
+        "",
+        usercmd.render(m["user_command"], m["user_split"]),
+        "",
         f"Medians of {s['repeats']} runs (replay: {rep['repeats']}).  Where the throughput run "
         "spends its time (cProfile, own time):",
         "",
@@ -217,11 +225,16 @@ def render_markdown(data: dict[str, Any]) -> str:
         "",
         *_ratio_table(data),
         "",
+        "## Live path: REST vs WebSocket (orderpace live over loopback)",
+        "",
+        *markdown_rows(data.get("live_path", [])),
+        "",
         "## Micro-benchmarks",
         "",
         *_micro_rows(data),
         "",
         *render_nonces(data.get("nonces")),
+        *render_shared_store(data.get("shared_store")),
         "## How each contender is set up",
         "",
         NOTES,

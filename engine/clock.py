@@ -7,7 +7,8 @@
   polls its file descriptors without blocking and, finding nothing, jumps its time forward
   by ``timeout`` -- straight to the next timer.  ``asyncio.sleep``, ``wait_for`` and
   ``call_at`` all work unchanged, an hour of trading replays in the time its callbacks
-  take, and a run is deterministic for a given seed.
+  take, and a run is deterministic for a given seed.  Timers due at the same moment run
+  in the order they were armed (first armed, first run).
 
 ``wall()`` gives UNIX time in seconds (for nonces, deadlines, timestamps in replies): the
 real clock reads ``time.time()``; the virtual clock adds its virtual time to an epoch.
@@ -16,6 +17,8 @@ real clock reads ``time.time()``; the virtual clock adds its virtual time to an 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import math
 import selectors
 import time
@@ -93,6 +96,10 @@ class _JumpingSelector(selectors.DefaultSelector):
         self.clock: VirtualClock | None = None
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout == 0 and len(self.get_map()) <= 1:
+            # callbacks are ready and only the loop's own wake-up pipe is watched: nothing
+            # can be lost by not looking now (it is drained at the next jump of time)
+            return []
         events: list[tuple[selectors.SelectorKey, int]] = super().select(0)
         if events or timeout == 0 or self.clock is None:
             return events
@@ -105,12 +112,50 @@ class _JumpingSelector(selectors.DefaultSelector):
         return events
 
 
+class _Timer(asyncio.TimerHandle):
+    """A timer that, at the same time as another, runs after the ones armed before it."""
+
+    __slots__ = ("_seq",)
+
+    def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
+                 loop: asyncio.AbstractEventLoop, context: Any, seq: int) -> None:
+        super().__init__(when, callback, args, loop, context)
+        self._seq = seq
+
+    def __lt__(self, other: asyncio.TimerHandle) -> bool:
+        w: float = self._when  # type: ignore[attr-defined]
+        o: float = other._when  # type: ignore[attr-defined]
+        if type(other) is _Timer:
+            return w < o or (w == o and self._seq < other._seq)
+        return w < o
+
+
 class _VirtualLoop(asyncio.SelectorEventLoop):
     def __init__(self, clock: VirtualClock) -> None:
         selector = _JumpingSelector()
         super().__init__(selector)
         self._virtual_clock = clock
+        self._timer_seq = itertools.count()
         selector.clock = clock
+
+    # Timers due at the same moment run in the order they were armed.  asyncio orders its
+    # heap by time alone, so which of two timers at one instant ran first depended on the
+    # heap's layout -- on every timer armed before, however unrelated.
+    def call_at(  # type: ignore[override]
+        self, when: float, callback: Callable[..., object], *args: Any, context: Any = None
+    ) -> asyncio.TimerHandle:
+        if when is None:
+            raise TypeError("when cannot be None")
+        self._check_closed()  # type: ignore[attr-defined]
+        if self._debug:  # type: ignore[attr-defined]
+            self._check_thread()  # type: ignore[attr-defined]
+            self._check_callback(callback, "call_at")  # type: ignore[attr-defined]
+        timer = _Timer(when, callback, args, self, context, next(self._timer_seq))
+        if timer._source_traceback:  # type: ignore[attr-defined]
+            del timer._source_traceback[-1]  # type: ignore[attr-defined]
+        heapq.heappush(self._scheduled, timer)  # type: ignore[attr-defined]
+        timer._scheduled = True  # type: ignore[attr-defined]
+        return timer
 
     def time(self) -> float:
         return self._virtual_clock._now

@@ -124,5 +124,6 @@ class Strategy(Generic[P]):
     def stop(self) -> None:
         """Called once at the end of the run.  By default cancels every open order."""
         for order in self.ctx.open_orders():
-            if not order.closing:
+            # re-checked: a submit runs the engine's pump, which may expire queued adds
+            if not order.closing and self.ctx.owns(order.cl_ord_id):
                 self.ctx.submit(CancelOrder(order.cl_ord_id))

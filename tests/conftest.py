@@ -3,7 +3,7 @@
 * Hypothesis profiles: ``default`` (fast), ``ci`` (heavier, derandomized) and ``explore``
   (a long random hunt), picked by HYPOTHESIS_PROFILE.
 * ``start_server``: a simulated exchange served on 127.0.0.1 (port 0), stopped after the test.
-* ``fresh_structlog``: structlog's defaults for one test, its configuration restored after.
+* ``fresh_structlog`` (every test): structlog's defaults, its configuration restored after.
 """
 
 from __future__ import annotations
@@ -56,10 +56,11 @@ def _state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["XDG_STATE_HOME"] = saved
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fresh_structlog() -> Iterator[None]:
-    """The test starts from structlog's defaults (another test may have configured it for
-    the process, e.g. through ``cli.main``), and leaves it as it found it."""
+    """Every test starts from structlog's defaults (another test may have configured it for
+    the process, e.g. through ``cli.main``, with a stream that is closed by now), and leaves
+    it as it found it."""
     saved = structlog.get_config()
     structlog.reset_defaults()
     yield

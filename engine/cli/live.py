@@ -6,6 +6,7 @@
                    [--duration SECONDS] [--set key=value ...] [--json] [--dry-run]
                    [--on-exit cancel|leave] [--credentials-file FILE] [--nonce-window N]
                    [--decay-step S] [--jitter-ms MS] [--poll-interval S] [--timeout S]
+                   [--transport rest|ws] [--ws-url URL] [--dead-man SECONDS]
 
 Credentials come from ``KRAKEN_API_KEY`` and ``KRAKEN_API_SECRET`` (more keys of the
 account: ``KRAKEN_API_KEY_2`` / ``KRAKEN_API_SECRET_2``...), or from ``--credentials-file``
@@ -60,6 +61,9 @@ from engine.cli.logsetup import configure_live_logging
 from engine.core.settings import EngineSettings
 from engine.journal import options as journal_options
 from engine.run.live import LiveConfig, LiveError, LiveResult, MarginTooLarge, run_live
+from engine.run.transport_options import add_arguments as add_transport_arguments
+from engine.run.transport_options import options_from_args as transport_from_args
+from engine.shared import live as shared_store
 from engine.venues.kraken_rest.credentials import Credentials, CredentialsError
 from engine.venues.kraken_rest.rest import DEFAULT_BASE_URL
 
@@ -121,7 +125,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="seconds to wait for each reply (default 10)")
     p.add_argument("--seed", type=cli_types.seed, default=0, metavar="N",
                    help="seed of the strategy's random choices (default 0)")
+    add_transport_arguments(p)
     journal_options.add_arguments(p)
+    shared_store.add_arguments(p)
 
 
 def load_credentials(path: str | None) -> Credentials:
@@ -152,8 +158,10 @@ def run(args: argparse.Namespace) -> int:
             on_exit=args.on_exit, decay_step=args.decay_step,
             jitter=None if args.jitter_ms is None else args.jitter_ms / 1000.0,
             poll_interval=args.poll_interval, timeout=args.timeout, seed=args.seed,
+            transport=transport_from_args(args),
             engine=EngineSettings(nonce_window=getattr(args, "nonce_window", 0)),
             **journal_options.live_settings(args, credentials.key),
+            store=args.store, account=args.account, store_lease=args.store_lease,
         )
     except MarginTooLarge as e:
         raise UsageError(_margin_message(e, args)) from None

@@ -43,6 +43,7 @@ from engine.core.metrics import Decision, MetricsSnapshot, PairStats
 from engine.core.observer import Observer, Outgoing
 from engine.core.orders import OrderView
 from engine.core.queues import Queues
+from engine.core.roundtrips import RoundTrips
 from engine.core.scheduler import Asked, Scheduler
 from engine.core.settings import EngineSettings
 from engine.core.settlement import Settlement
@@ -54,7 +55,7 @@ from engine.errors import EngineClosed, EngineLocked
 from engine.intents import AddOrder, AddOrderBatch, AmendOrder, CancelOrder, EditOrder, Intent
 from engine.markets import DEFAULT_MARKETS, Markets
 from engine.outcomes import Handle, Outcome, Status
-from engine.venues.base import TransportError, Venue
+from engine.venues.base import Reply, TransportError, Venue
 from limiters import Counter, KrakenProfile, LimiterSettings, Tier
 from limiters.store import CounterStore
 
@@ -99,6 +100,7 @@ class Engine:
         self._settlement = Settlement(self._queues, self._book, self.budget)
         self._intake = Intake(self._queues, self._book, self.markets, self.settings.max_queue)
         self._tasks = Tasks()
+        self._trips = RoundTrips(venue, self._tasks, self._complete)
         self._next_id = 0
         self._timer = Timer(self.clock, self._pump)
         self._paused_until = -_INF
@@ -242,7 +244,7 @@ class Engine:
                 self._tasks.track(ready).add_done_callback(partial(self._recorded, out))
                 return
         for item, endpoint, params in out:
-            self._tasks.spawn(self._roundtrip(item, endpoint, params))
+            self._trips.start(item, endpoint, params)
 
     def _recorded(self, out: list[tuple[Item, str, dict[str, Any]]],
                   done: asyncio.Future[Any]) -> None:
@@ -251,7 +253,7 @@ class Engine:
             self._unrecorded(out, e if isinstance(e, Exception) else RuntimeError(repr(e)))
             return
         for item, endpoint, params in out:
-            self._tasks.spawn(self._roundtrip(item, endpoint, params))
+            self._trips.start(item, endpoint, params)
 
     def _unrecorded(self, out: list[tuple[Item, str, dict[str, Any]]], e: Exception) -> None:
         """The observer could not record a batch: none of it is sent; sending stops."""
@@ -261,23 +263,18 @@ class Engine:
             self._on_transport_error(item, TransportError(error, endpoint=endpoint, sent=False))
         self._fail_queued(f"engine stopped sending: {error}")
 
-    async def _roundtrip(self, item: Item, endpoint: str, params: dict[str, Any]) -> None:
+    def _complete(self, item: Item, endpoint: str, reply: Reply | None,
+                  e: BaseException | None) -> None:
+        """A round trip ended: a reply, or an error (neither: cut short at shutdown)."""
+        self._after(item)
         try:
-            reply = await self.venue.request(endpoint, params)
-        except TransportError as e:
-            self._after(item)
-            self._on_transport_error(item, e)
-        except asyncio.CancelledError:
-            self._after(item)
-            self._on_transport_error(
-                item, TransportError("no reply before shutdown", endpoint=endpoint))
-            raise
-        except Exception as e:  # a venue bug must not leave the handle pending
-            self._after(item)
-            self._on_transport_error(item, TransportError(repr(e), endpoint=endpoint))
-        else:
-            self._after(item)
-            self._on_reply(item, endpoint, reply)
+            if reply is not None:
+                self._on_reply(item, endpoint, reply)
+            elif isinstance(e, TransportError):
+                self._on_transport_error(item, e)
+            else:
+                why = "no reply before shutdown" if e is None else repr(e)
+                self._on_transport_error(item, TransportError(why, endpoint=endpoint))
         finally:
             self._pump()
 

@@ -80,9 +80,9 @@ class Asked(NamedTuple):
 class Scheduler:
     """Decides one pump pass over the engine's collaborators (see the module docstring)."""
 
-    __slots__ = ("_book", "_budget", "_fences", "_forced", "_key", "_markets", "_max_open",
-                 "_queues", "_settings", "_tracer", "_wall", "answers", "ops", "outbox",
-                 "resolved")
+    __slots__ = ("_book", "_budget", "_charge_add", "_fences", "_forced", "_key", "_markets",
+                 "_max_open", "_queues", "_settings", "_tracer", "_wall", "answers", "ops",
+                 "outbox", "resolved")
 
     def __init__(self, queues: Queues, book: OrderBook, budget: Budget, fences: Fences,
                  tracer: Tracer, settings: EngineSettings, markets: Markets, *, key: str,
@@ -95,6 +95,9 @@ class Scheduler:
         self.answers: list[tuple[BudgetAnswer, Asked]] = []
         self.ops: list[Awaitable[None]] = []
         self._forced: dict[str, int] = {}  # pair -> batch-cancel charges forced on it so far
+        # a budget whose open-order cap is shared (engine.shared) takes adds' slots with
+        # their charge: charge_add(pair, cost, now, held, mine, n)
+        self._charge_add: Callable[..., BudgetAnswer] | None = getattr(budget, "charge_add", None)
 
     def run(self, now: float) -> float:
         """Send what fits at ``now``; the earliest moment to look again."""
@@ -200,7 +203,9 @@ class Scheduler:
                 return _INF  # woken when an order closes
             cost = float(add_batch_penalty(n)) if n > 1 else _ADD_COST
             held = self._budget.held(book.at_risk(pair) + sum(map(rests, orders_of(intent))))
-            return self._charge(item, pair, cost, held, "add", now, _INF)
+            opens = (None if self._charge_add is None else
+                     (book.open_count.get(pair, 0) + book.pending_adds.get(pair, 0), n))
+            return self._charge(item, pair, cost, held, "add", now, _INF, opens)
         if rec.state is OrderState.CLOSED:
             self._queues.take(item)
             status = Status.COALESCED if isinstance(intent, CancelOrder) else Status.REJECTED
@@ -228,13 +233,14 @@ class Scheduler:
         return self._charge(item, pair, float(penalty(tx, age)), held, tx.value, now, alt)
 
     def _charge(self, item: Item, pair: str, cost: float, held: float, kind: str, now: float,
-                alt: float) -> float:
+                alt: float, opens: tuple[int, int] | None = None) -> float:
         """Charge the head ``item`` and send it (0), or the seconds to wait: until it fits,
         or ``alt`` (a cheaper age bucket), whichever is first."""
         if item.precharged and item.epoch != self._forced.get(pair, 0):
             item.precharged = False  # a batch cancel's charge came between: charge again
         if not item.precharged:
-            answer = self._budget.charge_trading(pair, cost, now, held)
+            answer = (self._budget.charge_trading(pair, cost, now, held) if opens is None
+                      else self._charge_add(pair, cost, now, held, *opens))  # type: ignore[misc]
             if type(answer) is not Charge:
                 epoch = self._forced.get(pair, 0)
                 self._ask(answer, item, Asked(pair, pair, kind, cost, now + alt, epoch))

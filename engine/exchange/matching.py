@@ -72,6 +72,7 @@ DEFAULT_SPREAD_TICKS = 1
 MARKET_TRADES_KEPT = 1000
 
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 #: Kraken's ``reason`` text for orders that closed without filling.
 REASONS: dict[CancelReason, str] = {
@@ -236,17 +237,17 @@ class MatchingEngine:
     def set_price(self, market: Market, ticks: int, t: float) -> None:
         """The price moved to ``ticks`` at ``t``: record the market trade, fill every resting
         order the new quote reaches."""
-        before = self.prices.get(market.name)
-        self.prices[market.name] = ticks
+        name, size = market.name, market.tick_size
+        before = self.prices.get(name)
+        self.prices[name] = ticks
         if before is not None:
-            self.market_trades[market.name].append(MarketTrade(
-                t, ticks, Decimal(1), "s" if ticks < before else "b", "l",
-                next(self._trade_ids)))
-        if self.listening:
-            bid, ask = self.quote(market)
-            self.emit(PriceTick(market.name, market.tick_size * ticks, t, bid, ask))
-        for order in self.books[market.name].crossed(self.bid_ticks(market),
-                                                     self.ask_ticks(market)):
+            self.market_trades[name].append(MarketTrade(
+                t, ticks, _ONE, "s" if ticks < before else "b", "l", next(self._trade_ids)))
+        bid = max(1, ticks - self.spread // 2)  # bid_ticks and ask_ticks, inline (per tick)
+        ask = bid + self.spread
+        if self._subs or self._life:
+            self.emit(PriceTick(name, size * ticks, t, size * bid, size * ask))
+        for order in self.books[name].crossed(bid, ask):
             self.unindex(order)
             assert order.price is not None
             self.fill(order, order.price, t, maker=True)

@@ -96,20 +96,23 @@ from engine.run.live_keys import (
     rest_venue,
 )
 from engine.run.live_start import key_refused_message, load_markets, nonce_refused_message
+from engine.run.live_ws import LiveTransport
 from engine.run.loop import RunLoop
 from engine.run.sampling import Sample, Sampler
 from engine.run.summary import OutcomeTally, Summary, params_of, rate_limit_errors
+from engine.shared.live import SharedPacer, SharedStore, held_open, open_shared
+from engine.shared.nonces import RedisNonces
 from engine.venues.base import TransportError, Venue
 from engine.venues.kraken_rest.credentials import Credentials
 from engine.venues.kraken_rest.dryrun import DryRunVenue
 from engine.venues.kraken_rest.gone import GoneOrderLookup
 from engine.venues.kraken_rest.nonce import WallClockNonces
-from engine.venues.kraken_rest.pacing import api_pacer_for
+from engine.venues.kraken_rest.pacing import ApiPacer, api_pacer_for
 from engine.venues.kraken_rest.poller import ClosedOrder, OrderPoller
 from engine.venues.kraken_rest.prices import TickerFeed
 from engine.venues.kraken_rest.recovery import RecoveringVenue
 from engine.venues.kraken_rest.rest import KrakenRestVenue
-from limiters import MemoryStore, tier_limits
+from limiters import KrakenProfile, MemoryStore, tier_limits
 from strategies.context import StrategyContext
 from strategies.params import parse_params
 from strategies.registry import Registry, discover
@@ -180,24 +183,31 @@ async def run_live(
     params = parse_params(strategy_type.params_type, config.settings, strategy=config.strategy)
     wall0 = time.perf_counter()
     clock = RealClock()
-    nonces = WallClockNonces()
     keys = key_list(credentials)
-    rest = rest_venue(config, keys, nonces, transport)
+    shared = await open_shared(config.store, config.account, [k.key for k in keys],
+                               config.store_lease)
+    nonces: WallClockNonces | RedisNonces = WallClockNonces() if shared is None else shared.nonces()
+    rest = rest_venue(config, keys, nonces, transport,
+                      None if shared is None else shared.wires(keys, config))
+    hooks = LiveTransport.for_config(config)
     journal = LiveJournal.open(config, keys[0].key, clock, account=rest.base_url)
-    recovering = RecoveringVenue(rest, config.recovery)
+    recovering = RecoveringVenue(hooks.venue(rest), config.recovery)
     gone = GoneOrderLookup(recovering)
     dry = DryRunVenue(gone) if config.dry_run else None
     venue: Venue = dry if dry is not None else gone
     try:
         markets = await load_markets(rest, config.pairs)
         run = _LiveRun(config, keys[0], strategy_type, params, markets, clock, rest,
-                       recovering, dry, venue, nonces, gone, journal)
+                       recovering, dry, venue, nonces, gone, journal, shared)
+        run.hooks = hooks
         await run.main(stop if stop is not None else asyncio.Event())
     except BaseException:
         journal.close(None)  # the run never ended cleanly: recovery looks at it next time
         raise
     finally:
         await venue.aclose()
+        if shared is not None:
+            await shared.aclose()
     result = run.result(time.perf_counter() - wall0)
     journal.close(result.as_dict())
     return result
@@ -209,8 +219,9 @@ class _LiveRun:
     def __init__(
         self, config: LiveConfig, credentials: Credentials, strategy_type: Any, params: Any,
         markets: Markets, clock: RealClock, rest: KrakenRestVenue, recovering: RecoveringVenue,
-        dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces,
+        dry: DryRunVenue | None, venue: Venue, nonces: WallClockNonces | RedisNonces,
         gone: GoneOrderLookup, journal: LiveJournal,
+        shared: SharedStore | None = None,
     ) -> None:
         self.config = config
         self.key_prefix = credentials.key_prefix
@@ -224,12 +235,23 @@ class _LiveRun:
         self.nonces = nonces
         self.tally = OutcomeTally()
         self.journal = journal
+        limits = limiter_settings(config)
+        self.shared = shared
+        # over WS orders carry no nonce: only REST's own wire slots serialise its calls
+        settings = (config.engine if config.transport.transport == "ws"
+                    else engine_settings(config, rest))
         self.engine = Engine(
-            venue, tier=config.tier, clock=clock, limits=limiter_settings(config),
-            settings=engine_settings(config, rest), markets=markets, store=MemoryStore(),
+            venue, tier=config.tier, clock=clock, limits=limits,
+            settings=settings, markets=markets, store=MemoryStore(),
             key_id=_KEY_ID, observer=journal.observer,
+            budget=None if shared is None else shared.budget(
+                KrakenProfile.for_tier(config.tier, limits), settings,
+                _KEY_ID),
         )
-        self.pacer = api_pacer_for(self.engine)
+        self.pacer: ApiPacer | SharedPacer = (
+            api_pacer_for(self.engine) if shared is None else shared.pacer(_KEY_ID, clock))
+        if shared is not None:  # open-order leases renewed while this process lives
+            shared.start(held_open(self.engine), markets.names)
         recovering.pace = gone.pace = self.pacer
         self.gone = gone
         gone.on_gone = self._looked_up
@@ -245,6 +267,7 @@ class _LiveRun:
         self.started_at = clock.now()
         self.exit_cancels = 0
         self.stats_at_stop: dict[str, PairStats] = {}
+        self.hooks = LiveTransport.for_config(config)
 
     # -- the run -------------------------------------------------------------------------
 
@@ -255,6 +278,7 @@ class _LiveRun:
         async with engine:
             self.journal.seed(engine)  # counters from the journal, before any request
             await self._check_key()
+            await self.hooks.start(engine, run, self.markets, self.pacer, self._order_gone)
             await self.journal.recover(engine)  # a crashed run's orders and intents
             ctx: StrategyContext[Any] = StrategyContext(
                 name=cfg.strategy, engine=engine, params=self.params, markets=self.markets,
@@ -274,7 +298,7 @@ class _LiveRun:
                       tier=cfg.tier.value, duration=cfg.duration)
             run.start()
             feed.start()
-            if not cfg.dry_run:  # dry-run orders exist only in the engine's books
+            if not cfg.dry_run and not self.hooks.feed_on:  # dry run: orders only in the engine
                 self.poller = OrderPoller(engine, interval=cfg.poll_interval,
                                           on_closed=self._order_gone).start()
             until = None if cfg.duration is None else self.clock.now() + cfg.duration
@@ -364,6 +388,7 @@ class _LiveRun:
             _log.warning("live.orders_left", open_orders=len(engine.open_orders()),
                          why="the exchange refused the key")
         if leave:
+            await (self.hooks.halt() if self.key_error is not None else self.hooks.stop())
             return  # closing the engine fails what is queued and waits for what is in flight
         deadline = self.clock.now() + cfg.drain_timeout
         while self.clock.now() < deadline:
@@ -380,6 +405,7 @@ class _LiveRun:
             await asyncio.sleep(0.1)  # adds in flight become open, then are swept
         if engine.queued or engine.inflight:
             _log.warning("live.drain_timeout", queued=engine.queued, inflight=engine.inflight)
+        await (self.hooks.halt() if self.key_error is not None else self.hooks.stop())
 
     def _cancel_open_orders(self) -> list[Handle]:
         """Cancel every open order not already being cancelled, 50 per CancelOrderBatch.
@@ -443,6 +469,7 @@ class _LiveRun:
         if self.dry is not None:
             requests.subtract(self.dry.local)
         requests.update(self.recovering.extra_requests)
+        requests.update(self.hooks.extra_requests())
         requests["QueryOrders"] += self.gone.stats["lookups"] + self.gone.stats["failed"]
         requests["AssetPairs"] += 1
         if self.feed is not None:
@@ -499,7 +526,9 @@ class _LiveRun:
             "closed_by_poller": self.poller.closed if self.poller is not None else 0,
             "dry_run_local": dict(self.dry.local) if self.dry is not None else {},
             "limits": attrs.asdict(limiter_settings(cfg)),
+            **self.hooks.details(self.clock.now() - self.started_at, cfg.poll_interval),
             "journal": self.journal.details(),
+            **({} if self.shared is None else self.shared.details()),
         }
         return LiveResult(summary, details, self.interrupted, run.fills())
 

@@ -28,6 +28,7 @@ from engine.run.margins import (
     margin_problem,
     room,
 )
+from engine.run.transport_options import TransportOptions
 from engine.venues.kraken_rest.recovery import RecoverySettings
 from engine.venues.kraken_rest.rest import DEFAULT_BASE_URL, check_base_url
 from limiters import LimiterSettings, Tier
@@ -112,7 +113,8 @@ class LiveConfig:
     ``decay_step`` / ``jitter``: the server's decay step and arrival jitter when they are
     known (a local simulated exchange); None against Kraken.  ``poll_interval``: seconds
     between OpenOrders polls; ``price_interval``: between Ticker polls; ``timeout``: per
-    request; ``drain_timeout``: how long the shutdown may take.
+    request; ``drain_timeout``: how long the shutdown may take.  ``transport``: REST or
+    WebSocket orders and the dead-man switch (:mod:`engine.run.transport_options`).
     """
 
     strategy: str = "market-maker"
@@ -132,6 +134,7 @@ class LiveConfig:
     seed: int = 0
     recovery: RecoverySettings = attrs.field(factory=RecoverySettings)
     engine: EngineSettings = attrs.field(factory=EngineSettings)
+    transport: TransportOptions = attrs.field(factory=TransportOptions)
     # the journal (engine.journal): its path (None: none), what to do with a crashed run's
     # open orders, and where counters start without a journal ("max" with --journal off)
     journal: str | None = None
@@ -139,10 +142,17 @@ class LiveConfig:
                                 validator=attrs.validators.in_(("cancel", "adopt")))
     start_levels: str = attrs.field(default="empty",
                                     validator=attrs.validators.in_(("empty", "max")))
+    store: str = attrs.field(default="memory", repr=False)  # or redis://... (engine.shared)
+    account: str = "default"
+    store_lease: float = 5.0  # s: a dead process's open-order slots are free after this
 
     def __attrs_post_init__(self) -> None:
+        from engine.shared.live import check_store_config
+
+        check_store_config(self.store, self.account)
         try:
-            for name in ("poll_interval", "price_interval", "timeout", "drain_timeout"):
+            for name in ("poll_interval", "price_interval", "timeout", "drain_timeout",
+                         "store_lease"):
                 real(getattr(self, name), name, unit="seconds", gt=0)
             if self.duration is not None:
                 real(self.duration, "duration", unit="seconds", gt=0)

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import httpx
 
+from engine.core.keys import NonceSource, WireSlot
 from engine.core.settings import EngineSettings
 from engine.venues.kraken_rest.credentials import Credentials
-from engine.venues.kraken_rest.nonce import WallClockNonces
 from engine.venues.kraken_rest.poller import ClosedOrder
 from engine.venues.kraken_rest.rest import KrakenRestVenue
 
@@ -41,13 +41,15 @@ def key_list(credentials: Credentials | Sequence[Credentials]) -> tuple[Credenti
     return keys
 
 
-def rest_venue(config: LiveConfig, keys: Sequence[Credentials], nonces: WallClockNonces,
-               transport: httpx.AsyncBaseTransport | None) -> KrakenRestVenue:
-    """The REST venue of a live run over ``keys`` (one account)."""
+def rest_venue(config: LiveConfig, keys: Sequence[Credentials], nonces: NonceSource,
+               transport: httpx.AsyncBaseTransport | None,
+               wires: Sequence[WireSlot] | None = None) -> KrakenRestVenue:
+    """The REST venue of a live run over ``keys`` (one account); ``wires``: the keys'
+    wire slots when they are not this process's alone (a shared store)."""
     return KrakenRestVenue(
         keys, base_url=config.base_url, nonces=nonces, dry_run=config.dry_run,
         transport=transport, nonce_window=config.engine.nonce_window,
-        max_per_key=config.engine.max_inflight,
+        max_per_key=config.engine.max_inflight, wires=wires,
         timeout=httpx.Timeout(config.timeout, connect=min(5.0, config.timeout),
                               pool=min(5.0, config.timeout)),
     )

@@ -81,6 +81,7 @@ class RunLoop:
         self.failure: StrategyFailed | None = None
         self.stopping = False
         self._fills: dict[str, tuple[int, Decimal]] = {}
+        self._trading: dict[str, list[StrategyHost]] = {}  # pair -> hosts trading it
         self._finished: asyncio.Future[None] | None = None
 
     # -- hosting -------------------------------------------------------------------------
@@ -96,6 +97,7 @@ class RunLoop:
             self._failed(e)
             return None
         self.hosts.append(host)
+        self._trading.clear()
         return host
 
     @property
@@ -123,9 +125,11 @@ class RunLoop:
 
     def tick(self, pair: str, price: Decimal, time: float) -> None:
         """``pair`` trades at ``price`` (quote units) at ``time``: every host trading it."""
-        for host in self.hosts:
-            if pair in host.ctx.markets:
-                host.tick(pair, price, time)
+        hosts = self._trading.get(pair)
+        if hosts is None:  # looked up once per pair (hosts are only ever added)
+            hosts = self._trading[pair] = [h for h in self.hosts if pair in h.ctx.markets]
+        for host in hosts:
+            host.tick(pair, price, time)
 
     def _owners(self, ids: Sequence[str | None]) -> list[StrategyHost]:
         return [h for h in self.hosts if any(i is not None and h.ctx.owns(i) for i in ids)]

@@ -13,10 +13,11 @@ cannot tell what happened to a request (timeout, connection lost, malformed repl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Reply", "TransportError", "Venue"]
+__all__ = ["Reply", "SendingVenue", "TransportError", "Venue"]
 
 #: Kraken's reply envelope: ``{"error": [str, ...], "result": {...}}``.
 Reply = dict[str, Any]
@@ -44,4 +45,15 @@ class Venue(Protocol):
 
     async def aclose(self) -> None:
         """Release connections; pending requests end with :class:`TransportError`."""
+        ...
+
+
+@runtime_checkable
+class SendingVenue(Venue, Protocol):
+    """A venue that starts a request without a task of its own (the simulated one)."""
+
+    def send(self, endpoint: str, params: Mapping[str, Any],
+             on_reply: Callable[[Reply], object] | None = None) -> asyncio.Future[Reply]:
+        """Start ``endpoint`` now; a future for Kraken's reply (or :class:`TransportError`).
+        ``on_reply(reply)`` is called as the reply comes back, before the future is done."""
         ...

@@ -74,10 +74,30 @@ def test_micro_benchmarks_and_targets(quick_run: tuple[Path, dict[str, Any]]) ->
     assert _finite(m["throughput"]["intents_per_second"])
     assert _finite(m["replay"]["wall_seconds_24h"])
     assert m["profile"]["top"]
-    assert len(data["targets"]) == 4
+    user, split = m["user_command"], m["user_split"]
+    assert _finite(user["now"]["wall_seconds"]) and _finite(user["now"]["wall_seconds_24h"])
+    assert user["now"]["intents"] > 0 and user["now"]["rate_limit_errors"] == 0
+    assert set(split["us_per_intent"]) == {"scheduler", "simulated exchange", "strategy",
+                                           "sampler", "event loop", "other"}
+    assert sum(split["share"].values()) == pytest.approx(1.0)
+    assert split["share"]["scheduler"] > 0 and split["share"]["simulated exchange"] > 0
+    assert len(data["targets"]) == 5
     for t in data["targets"]:
         assert _finite(t["measured"]) and isinstance(t["met"], bool)
     assert data["machine"]["nproc"] >= 1 and data["machine"]["python"]
+
+
+def test_live_path_has_rest_and_ws_side_by_side(
+        quick_run: tuple[Path, dict[str, Any]]) -> None:
+    out, data = quick_run
+    rows = data["live_path"]
+    assert rows and {r["workload"] for r in rows} >= {"burst-pro"}
+    for row in rows:
+        for transport in ("rest", "ws"):
+            cell = row[transport]
+            assert _finite(cell["budget_utilization"]) and cell["requests"] > 0, cell
+            assert cell["failure"] is None and cell["referee_rate_limit_errors"] == 0, cell
+    assert "budget use ws" in (out / "latest.md").read_text()
 
 
 def test_nonce_discipline_section(quick_run: tuple[Path, dict[str, Any]]) -> None:
@@ -95,3 +115,12 @@ def test_nonce_discipline_section(quick_run: tuple[Path, dict[str, Any]]) -> Non
         one, pool, window = (c["startup_seconds"] for c in section["serial"][i:i + 3])
         assert window < pool < one
     assert "## Nonce discipline" in (out / "latest.md").read_text()
+
+
+def test_shared_store_section(quick_run: tuple[Path, dict[str, Any]]) -> None:
+    """A decision's latency beside PING/INCR on the same server; 1, 2, 4 processes."""
+    section = quick_run[1]["shared_store"]
+    lat = section["latency"]
+    assert all(_finite(lat[k]["median_us"]) for k in ("ping", "incr", "script", "decision"))
+    assert [t["processes"] for t in section["throughput"]] == [1, 2, 4]
+    assert all(t["decisions_per_s"] > 0 for t in section["throughput"])

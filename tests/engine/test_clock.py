@@ -337,3 +337,24 @@ async def test_real_clock_sleep_until_and_call_at() -> None:
 def test_real_clock_needs_a_running_loop() -> None:
     with pytest.raises(RuntimeError):
         RealClock().now()
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=1, max_size=60))
+def test_timers_due_at_one_moment_run_in_the_order_armed(plan: list[tuple[int, bool]]) -> None:
+    """Whatever else was armed and cancelled before, equal times run first armed, first run
+    (asyncio's heap alone orders by time, and ties by its layout)."""
+    clock = VirtualClock()
+    ran: list[int] = []
+
+    async def main() -> None:
+        armed = []
+        for i, (when, cancel) in enumerate(plan):
+            h = clock.call_at(float(when), functools.partial(ran.append, i))
+            if cancel:
+                h.cancel()
+            else:
+                armed.append((when, i))
+        await asyncio.sleep(5.0)
+        assert ran == [i for _, i in sorted(armed)]
+
+    clock.run(main())

@@ -26,7 +26,3 @@ def no_secret() -> Callable[[str], None]:
 
     return check
 
-
-@pytest.fixture(autouse=True)
-def _fresh_structlog(fresh_structlog: None) -> None:
-    """Every test here starts from structlog's defaults (see ``tests/conftest.py``)."""

@@ -1,0 +1,65 @@
+"""Round trips: each request the engine sends, from the venue call to how it ended.
+
+A venue that can start a request itself (:class:`~engine.venues.base.SendingVenue`, the
+simulated one) is given the reply callback and returns a future (kept, for shutdown, and
+carrying any failure) -- no task, no coroutine per request.  Any other venue's
+``request`` coroutine runs as a task.  Either way the end is reported once to
+``complete(item, endpoint, reply, error)``: the reply, or the error (``TransportError`` as
+raised, anything else as it was), or neither when the round trip was cut short at
+shutdown (the task or future cancelled).  Both kinds are kept in the engine's
+:class:`~engine.core.tasks.Tasks`, so shutdown waits for them alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from engine.core.items import Item
+from engine.core.tasks import Tasks
+from engine.venues.base import Reply, SendingVenue, Venue
+
+__all__ = ["Complete", "RoundTrips"]
+
+#: ``complete(item, endpoint, reply, error)``: how a round trip ended (see the module).
+Complete = Callable[[Item, str, "Reply | None", "BaseException | None"], None]
+
+
+class RoundTrips:
+    """Starts round trips over ``venue`` (see the module docstring)."""
+
+    __slots__ = ("_complete", "_send", "_tasks", "_venue")
+
+    def __init__(self, venue: Venue, tasks: Tasks, complete: Complete) -> None:
+        self._venue = venue
+        self._tasks = tasks
+        self._complete = complete
+        self._send = venue.send if isinstance(venue, SendingVenue) else None
+
+    def start(self, item: Item, endpoint: str, params: dict[str, Any]) -> None:
+        """Send ``endpoint`` with ``params`` for ``item`` now."""
+        if self._send is None:
+            self._tasks.spawn(self._roundtrip(item, endpoint, params))
+            return
+        fut = self._tasks.track(
+            self._send(endpoint, params, lambda reply: self._complete(item, endpoint, reply, None)))
+        fut.add_done_callback(lambda f: self._failed(item, endpoint, f))
+
+    def _failed(self, item: Item, endpoint: str, fut: asyncio.Future[Reply]) -> None:
+        """A reply was handled as it came back; a failure or a cancel ends it here."""
+        if fut.cancelled():
+            self._complete(item, endpoint, None, None)
+        elif fut.exception() is not None:
+            self._complete(item, endpoint, None, fut.exception())
+
+    async def _roundtrip(self, item: Item, endpoint: str, params: dict[str, Any]) -> None:
+        try:
+            reply = await self._venue.request(endpoint, params)
+        except asyncio.CancelledError:
+            self._complete(item, endpoint, None, None)
+            raise
+        except Exception as e:  # a venue bug must not leave the handle pending
+            self._complete(item, endpoint, None, e)
+        else:
+            self._complete(item, endpoint, reply, None)
