@@ -175,14 +175,17 @@ def _adoptable(engine: Engine, orders: tuple[ExchangeOrder, ...], strategy: str,
 
 async def recover(engine: Engine, state: JournalState, writer: JournalWriter, *,
                   on_start: str = "cancel", strategy: str = "default",
-                  add_wait: float = 6.0) -> RecoveryReport:
+                  add_wait: float = 6.0, seeded: dict[str, float] | None = None,
+                  ) -> RecoveryReport:
     """Reconcile ``state`` (the journal before this run) with the exchange (module
     docstring).  ``add_wait``: seconds after an add's last request until it can no longer
-    arrive (its deadline plus clock skew).  Raises :class:`RecoveryError`."""
+    arrive (its deadline plus clock skew); ``seeded``: the counters' starting levels, for
+    the report.  Raises :class:`RecoveryError`."""
     if on_start not in ("cancel", "adopt"):
         raise ValueError(f"on_start must be 'cancel' or 'adopt', got {on_start!r}")
+    seeded = {} if seeded is None else seeded
     if not state.unfinished:
-        return RecoveryReport(on_start)
+        return RecoveryReport(on_start, seeded=seeded)
     p, n, waited = await _plan(engine, state, add_wait)
     wall = engine.clock.wall()
     resolved: dict[str, int] = {}
@@ -208,6 +211,6 @@ async def recover(engine: Engine, state: JournalState, writer: JournalWriter, *,
     report = RecoveryReport(
         on_start, found_open=len(p.ours_open), adopted=len(views), cancelled=cancelled,
         left=left, foreign=len(p.foreign), gone=len(p.gone), resolved=resolved, lookups=n,
-        waited=waited)
+        waited=waited, seeded=seeded)
     _log.info("journal.recovered", **report.as_dict())
     return report
