@@ -13,7 +13,7 @@ AmendOrder                  ``amend_order``              ``{"amend_id"}``
 EditOrder                   ``edit_order``               ``{"txid", "originaltxid"}``
 CancelOrder                 ``cancel_order``             ``{"count": 1}``
 CancelOrderBatch            ``batch_cancel`` (2-50 ids;  ``{"count"}``
-                            one id: ``cancel_order``)
+                            one id: over REST)
 CancelAll                   ``cancel_all``               ``{"count"}``
 CancelAllOrdersAfter        ``cancel_all_orders_after``  ``{"currentTime", "triggerTime"}``
 ==========================  ===========================  ==================================
@@ -177,10 +177,7 @@ def to_ws(endpoint: str, params: Mapping[str, Any], symbols: Symbols) -> tuple[s
         field, value = _ref(ref)
         return method, {field: [value]}
     if endpoint == "CancelOrderBatch":
-        refs = [str(r) for r in p["orders"]]
-        if len(refs) == 1:  # v2's batch_cancel takes 2 to 50 ids
-            field, value = _ref(refs[0])
-            return "cancel_order", {field: [value]}
+        refs = [str(r) for r in p["orders"]]  # 2 to 50 (the venue sends one over REST)
         ids = [r for r in refs if is_txid(r)]
         cids = [r for r in refs if not is_txid(r)]
         out = {}
