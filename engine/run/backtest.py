@@ -207,6 +207,8 @@ class BacktestResult:
     trading_max: float
     api_max: float
     fills: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    #: orders still resting on the simulated exchange when the run ended, per pair
+    open_at_end: Mapping[str, int] = attrs.field(factory=dict)
     requests: tuple[RequestRecord, ...] = ()
     samples: tuple[Sample, ...] = ()
     waits: tuple[float, ...] = ()
@@ -356,6 +358,7 @@ class _Backtest:
         return BacktestResult(
             summary=summary, config=cfg, trading_max=limits.trading_max,
             api_max=limits.api_max, fills=run.fills() if run is not None else {},
+            open_at_end={p: self.exchange.open_order_count(p) for p in cfg.pairs},
             requests=self._requests() if record else (),
             samples=tuple(sampler.series or ()) if record else (),
             waits=tuple(sorted(tally.waits)) if record else (),
