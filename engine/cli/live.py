@@ -189,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
         print(_json_line(result))
     else:
         print(summary.render())
+        print(live_keys.render_fills(result.fills))
     if summary.failure:
         print(f"{_PROG}: the run failed: {summary.failure}", file=sys.stderr)
         return 1

@@ -12,11 +12,13 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
+from typing import Any
 
 from engine.cli import UsageError
 from engine.venues.kraken_rest.credentials import Credentials, CredentialsError
 
-__all__ = ["add_arguments", "load_keys", "nonce_window"]
+__all__ = ["add_arguments", "load_keys", "nonce_window", "render_fills"]
 
 
 def nonce_window(text: str) -> int:
@@ -50,3 +52,11 @@ def load_keys(path: str | None) -> tuple[Credentials, ...]:
             "use the demo key it prints)"
         )
         raise UsageError(f"no usable API credentials: {e}{hint}") from None
+
+
+def render_fills(fills: Mapping[str, Mapping[str, Any]]) -> str:
+    """The summary's line of fills reported by the exchange, per pair (count, volume)."""
+    if not fills:
+        return "fills (from the exchange): none"
+    parts = [f"{pair} {f['count']} ({f['volume']})" for pair, f in sorted(fills.items())]
+    return "fills (from the exchange): " + ", ".join(parts)

@@ -3,7 +3,8 @@ strategy starts.
 
 :func:`seed_counters` first, before any request: each pair's trading counter and the key's
 API counter start from the journaled level, decayed to now at the tier's rate
-(``max(0, level - decay * (now - then))``, units and seconds).  A pair the journal has no
+(``max(0, level - decay * (now - then))``, units and seconds) -- never lowering a level
+the budget already holds (a shared store may know better).  A pair the journal has no
 level for starts at its maximum when the journal has earlier runs (something may have
 traded there unseen); a new journal records the first run and starts from zero.  With no
 journal at all (``--journal off``) the live run starts every trading counter at its max.
@@ -89,12 +90,17 @@ def seed_counters(engine: Engine, state: JournalState | None, *,
             level = limits.trading.maximum
         else:
             continue
+        level = max(level, engine.trading_level(name))  # never below what is known already
         engine.resync_trading(name, level)
         seeded[name] = level
     api = None if state is None else state.counters.get("api")
     if api is not None:
-        level = max(0.0, api.level - limits.api.decay * max(0.0, now_wall - api.wall))
-        engine.api_counter.resync(level, engine.clock.now())
+        level = max(0.0, api.level - limits.api.decay * max(0.0, now_wall - api.wall),
+                    engine.api_level())
+        try:
+            engine.api_counter.resync(level, engine.clock.now())
+        except TypeError:  # a shared budget (another process's store): its level stands
+            return seeded
         seeded["api"] = level
     return seeded
 
@@ -169,14 +175,17 @@ def _adoptable(engine: Engine, orders: tuple[ExchangeOrder, ...], strategy: str,
 
 async def recover(engine: Engine, state: JournalState, writer: JournalWriter, *,
                   on_start: str = "cancel", strategy: str = "default",
-                  add_wait: float = 6.0) -> RecoveryReport:
+                  add_wait: float = 6.0, seeded: dict[str, float] | None = None,
+                  ) -> RecoveryReport:
     """Reconcile ``state`` (the journal before this run) with the exchange (module
     docstring).  ``add_wait``: seconds after an add's last request until it can no longer
-    arrive (its deadline plus clock skew).  Raises :class:`RecoveryError`."""
+    arrive (its deadline plus clock skew); ``seeded``: the counters' starting levels, for
+    the report.  Raises :class:`RecoveryError`."""
     if on_start not in ("cancel", "adopt"):
         raise ValueError(f"on_start must be 'cancel' or 'adopt', got {on_start!r}")
+    seeded = {} if seeded is None else seeded
     if not state.unfinished:
-        return RecoveryReport(on_start)
+        return RecoveryReport(on_start, seeded=seeded)
     p, n, waited = await _plan(engine, state, add_wait)
     wall = engine.clock.wall()
     resolved: dict[str, int] = {}
@@ -202,6 +211,6 @@ async def recover(engine: Engine, state: JournalState, writer: JournalWriter, *,
     report = RecoveryReport(
         on_start, found_open=len(p.ours_open), adopted=len(views), cancelled=cancelled,
         left=left, foreign=len(p.foreign), gone=len(p.gone), resolved=resolved, lookups=n,
-        waited=waited)
+        waited=waited, seeded=seeded)
     _log.info("journal.recovered", **report.as_dict())
     return report

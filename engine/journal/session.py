@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import attrs
-
 from engine.clock import Clock
 from engine.journal.marks import userref_for
 from engine.journal.reader import read_state
@@ -87,9 +85,8 @@ class Journal:
         """Reconcile the previous runs' unfinished work (seeding the counters first if
         :meth:`seed` was not called): :func:`~engine.journal.recovery.recover`."""
         seeded = self.seeded if self.seeded is not None else self.seed(engine)
-        report = await recover(engine, self.before, self.writer, on_start=on_start,
-                               strategy=strategy, add_wait=add_wait)
-        self.report = attrs.evolve(report, seeded=seeded)
+        self.report = await recover(engine, self.before, self.writer, on_start=on_start,
+                                    strategy=strategy, add_wait=add_wait, seeded=seeded)
         return self.report
 
     def close(self, summary: Mapping[str, Any] | None = None) -> None:

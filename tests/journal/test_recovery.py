@@ -38,12 +38,12 @@ def test_a_kill_mid_burst_then_restart(tmp_path: Path, point: str, on_start: str
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
-@given(at=st.integers(1, 150), point=st.sampled_from(POINTS),
+@given(at=st.integers(1, 60), point=st.sampled_from(POINTS),
        on_start=st.sampled_from(["cancel", "adopt"]), seed=st.integers(0, 1000))
 def test_property_kill_anywhere_restart_keeps_the_invariants(
     tmp_path_factory: pytest.TempPathFactory, at: int, point: str, on_start: str, seed: int,
 ) -> None:
     path = tmp_path_factory.mktemp("j") / "j.sqlite"
     r = crash_and_restart(path, at=at, point=point, on_start=on_start, seed=seed,
-                          first_seconds=15.0, second_seconds=2.0)
+                          first_seconds=10.0, second_seconds=1.0)
     check(r, on_start)

@@ -7,9 +7,10 @@ a change is looked up."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -267,3 +268,64 @@ async def test_a_live_run_goes_on_when_one_key_of_its_pool_is_refused(
     assert keys[0]["requests"] == 1 and keys[1]["requests"] > 5
     assert server.exchange.stats.errors.get(ke.INVALID_NONCE, 0) == 0
     assert "fills" in result.as_dict()
+
+
+def test_the_human_summary_names_the_fills() -> None:
+    from engine.cli.live_keys import render_fills
+
+    assert render_fills({}) == "fills (from the exchange): none"
+    line = render_fills({"XBT/USD": {"count": 2, "volume": "0.002"},
+                         "ETH/USD": {"count": 1, "volume": "0.5"}})
+    assert line == "fills (from the exchange): ETH/USD 1 (0.5), XBT/USD 2 (0.002)"
+
+
+class LeasedWire:
+    """A wire slot whose every step awaits (as a cluster-wide lease in Redis would)."""
+
+    def __init__(self) -> None:
+        self.nonce = 1_000
+        self.events: list[str] = []
+        self.held = False
+
+    @property
+    def concurrency(self) -> int:
+        return 1
+
+    @property
+    def on_wire(self) -> int:
+        return int(self.held)
+
+    async def open(self) -> int:
+        await asyncio.sleep(0)
+        assert not self.held
+        self.held = True
+        self.nonce += 7
+        self.events.append(f"open {self.nonce}")
+        return self.nonce
+
+    async def _close(self, nonce: int) -> None:
+        await asyncio.sleep(0)
+        self.held = False
+        self.events.append(f"close {nonce}")
+
+    def close(self, nonce: int) -> Awaitable[None]:
+        return self._close(nonce)
+
+    def serialize(self) -> None:
+        pass
+
+
+async def test_a_wire_slot_from_elsewhere_plugs_into_the_venue() -> None:
+    wire = LeasedWire()
+    nonces: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonces.append(int(dict(httpx.QueryParams(request.content.decode()))["nonce"]))
+        return ok()
+
+    async with KrakenRestVenue(Credentials(LEAK_KEY, LEAK_SECRET), wires=[wire],
+                               transport=httpx.MockTransport(handler)) as venue:
+        await asyncio.gather(*(venue.request("Balance", {}) for _ in range(3)))
+    assert nonces == [1007, 1014, 1021]
+    assert wire.events == ["open 1007", "close 1007", "open 1014", "close 1014",
+                           "open 1021", "close 1021"]

@@ -47,6 +47,7 @@ class WsStack:
 
 @contextlib.asynccontextmanager
 async def ws_stack(server: ExchangeServer, *, start: bool = True,
+                   settings: WsSettings = FAST_WS,
                    **engine_settings: Any) -> AsyncIterator[WsStack]:
     """Engine -> RecoveringVenue -> KrakenWsVenue (-> KrakenRestVenue) -> ``server``
     (connected unless ``start`` is False)."""
@@ -54,7 +55,7 @@ async def ws_stack(server: ExchangeServer, *, start: bool = True,
     rest = KrakenRestVenue(Credentials(DEMO_KEY, DEMO_SECRET), base_url=server.url,
                            timeout=httpx.Timeout(2.0),
                            public_throttle=PublicThrottle(1000.0, burst=1000))
-    ws = KrakenWsVenue(rest, server.ws_url, settings=FAST_WS,
+    ws = KrakenWsVenue(rest, server.ws_url, settings=settings,
                        symbols=Symbols([("XBT/USD", ("XBTUSD", "XXBTZUSD"))]))
     recovering = RecoveringVenue(ws, FAST_RECOVERY)
     limits = limiter_settings(LiveConfig(decay_step=cfg.decay_step, jitter=cfg.jitter))
@@ -142,3 +143,18 @@ async def test_token_refused_at_start_is_a_clear_live_error(start_server: Start)
                                         r"denied\).*--transport rest"):
         await run_ws(server, "market-maker", duration=2.0)
     assert server.exchange.open_orders() == {}
+
+
+async def test_unanswered_ping_drops_the_connection_and_reconnects(start_server: Start) -> None:
+    faults = FaultPlan()
+    faults.inject("hang", "ping")  # the first ping is never answered
+    server = await start_server(faults=faults)
+    fast_ping = attrs.evolve(FAST_WS, ping_interval=0.2, reply_timeout=0.3)
+    async with ws_stack(server, settings=fast_ping) as stack:
+        for _ in range(100):
+            if stack.ws.stats["reconnects"]:
+                break
+            await asyncio.sleep(0.05)
+        stats = dict(stack.ws.stats)
+        await _adds_settle_once_each(stack, server, 2)  # the new connection works
+    assert stats["ping_timeouts"] == 1 and stats["reconnects"] == 1 and stats["tokens"] == 2
