@@ -482,6 +482,10 @@ class Engine:
             pairs={p: attrs.evolve(s) for p, s in b.stats.items()}, locked=self._locked,
         )
 
+    def queue_depths(self) -> dict[str, int]:
+        """Intents queued per pair, as :meth:`metrics` reports them (nothing else: cheap)."""
+        return self._queues.depths()
+
     @property
     def queued(self) -> int:
         return self._queues.queued

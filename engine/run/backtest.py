@@ -289,9 +289,7 @@ class _Backtest:
 
     def _take(self, now: float) -> Sample:
         ex = self.exchange
-        # the queue depths alone: a whole metrics() snapshot per sample cost more than
-        # everything else the sampler does
-        queues = self.engine._queues.depths()
+        queues = self.engine.queue_depths()  # not a whole metrics() snapshot per sample
         return Sample(
             now,
             {m.name: ex.trading_level(m.name, now) for m in self.markets},
