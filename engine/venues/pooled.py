@@ -1,8 +1,9 @@
 """A key pool in front of the in-process simulated venue: the live nonce rule, in virtual time.
 
 :class:`PooledSimVenue` sends each private request through a
-:class:`~engine.core.keys.KeyPool` -- a key with room, its nonce, its wire slot held until the
-reply -- into a :class:`~engine.venues.simulated.SimulatedVenue`, whose connections jitter
+:class:`~engine.core.keys.KeyPool` -- the key the engine chose
+(:data:`engine.core.apikeys.SEND_KEY`) or else one with room, its nonce, its wire slot held
+until the reply -- into a :class:`~engine.venues.simulated.SimulatedVenue`, whose connections jitter
 independently and whose exchange checks nonces per key.  Public requests go straight
 through.  It is what the live REST venue does (:mod:`engine.venues.kraken_rest.rest`),
 without HTTP, so properties and the bench can replay many requests over reordering
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine import kraken_errors as ke
+from engine.core.apikeys import SEND_KEY
 from engine.core.keys import KeyPool, LocalWire, PoolKey
 from engine.venues.base import Reply
 from engine.venues.kraken_rest.nonce import WallClockNonces
@@ -39,7 +41,7 @@ class PooledSimVenue:
     async def request(self, endpoint: str, params: Mapping[str, Any]) -> Reply:
         if self.inner.exchange.is_public(endpoint):
             return await self.inner.request(endpoint, params)
-        key, nonce = await self.pool.acquire()
+        key, nonce = await self.pool.acquire(SEND_KEY.get())
         try:
             reply = await self.inner.request(endpoint, params, key=key.label, nonce=nonce)
         finally:
