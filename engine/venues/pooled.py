@@ -27,6 +27,9 @@ from engine.venues.simulated import SimulatedVenue
 
 __all__ = ["PooledSimVenue", "pooled_sim_venue"]
 
+#: Refusals of a key itself: it leaves the pool, as in the live venue.
+_KEY_REFUSED = frozenset({ke.INVALID_KEY, ke.INVALID_SIGNATURE, ke.PERMISSION_DENIED})
+
 
 class PooledSimVenue:
     """A :class:`~engine.venues.base.Venue`: private requests through ``pool`` into
@@ -41,16 +44,21 @@ class PooledSimVenue:
     async def request(self, endpoint: str, params: Mapping[str, Any]) -> Reply:
         if self.inner.exchange.is_public(endpoint):
             return await self.inner.request(endpoint, params)
-        key, nonce = await self.pool.acquire(SEND_KEY.get())
-        try:
-            reply = await self.inner.request(endpoint, params, key=key.label, nonce=nonce)
-        finally:
-            await self.pool.release(key, nonce)
-        if ke.INVALID_NONCE in (reply.get("error") or ()):
-            self.pool.nonce_refused(key)
-        else:
+        while True:
+            key, nonce = await self.pool.acquire(SEND_KEY.get())
+            try:
+                reply = await self.inner.request(endpoint, params, key=key.label, nonce=nonce)
+            finally:
+                await self.pool.release(key, nonce)
+            errors = reply.get("error") or ()
+            if ke.INVALID_NONCE in errors:
+                self.pool.nonce_refused(key)
+                return reply
             self.pool.accepted(key)
-        return reply
+            refused = next((e for e in errors if e in _KEY_REFUSED), None)
+            if refused is None or len(self.pool.live) <= 1:
+                return reply
+            self.pool.remove(key, refused)  # executed nothing: again on another key
 
     async def aclose(self) -> None:
         await self.inner.aclose()
