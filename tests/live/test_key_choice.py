@@ -1,0 +1,73 @@
+"""The key a request goes out on is the engine's choice (issue 11 item 2): the live venue
+sends on the key named by ``SEND_KEY``, and an engine over a pool of keys charges each
+query on the API counter of the key it went out on."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections import Counter
+
+import httpx
+
+from engine.core.apikeys import SEND_KEY
+from engine.core.engine import Engine, EngineSettings
+from engine.intents import QueryBalance
+from engine.outcomes import Status
+from engine.venues.kraken_rest.credentials import Credentials
+from engine.venues.kraken_rest.public import PublicThrottle
+from engine.venues.kraken_rest.rest import KrakenRestVenue
+from limiters import LimiterSettings
+
+from .support import LEAK_KEY, LEAK_SECRET, ok
+
+KEY2 = "SecondKey" + "Y" * 40
+KEY3 = "ThirdKey" + "X" * 40
+SECRET2 = base64.b64encode(b"second secret " + bytes(range(30))).decode()
+
+
+def venue() -> tuple[KrakenRestVenue, Counter[str]]:
+    seen: Counter[str] = Counter()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen[request.headers["API-Key"]] += 1
+        return ok({})
+
+    keys = [Credentials(LEAK_KEY, LEAK_SECRET), Credentials(KEY2, SECRET2),
+            Credentials(KEY3, SECRET2)]
+    return KrakenRestVenue(keys, transport=httpx.MockTransport(handler),
+                           public_throttle=PublicThrottle(1000.0, burst=1000)), seen
+
+
+async def test_the_venue_sends_on_the_key_the_engine_chose() -> None:
+    v, seen = venue()
+    assert v.pool is not None
+    second = v.pool.keys[1].label
+
+    async def on_second() -> None:
+        SEND_KEY.set(second)
+        await v.request("Balance", {})
+
+    async with v:
+        await v.request("Balance", {})  # no choice: the pool's pick (the first key, idle)
+        await asyncio.gather(*(asyncio.create_task(on_second()) for _ in range(5)))
+    assert seen == Counter({LEAK_KEY: 1, KEY2: 5})
+
+
+async def test_queries_are_charged_on_the_key_they_go_out_on() -> None:
+    v, seen = venue()
+    assert v.pool is not None
+    labels = tuple(k.label for k in v.pool.keys)
+    engine = Engine(v, tier="intermediate", limits=LimiterSettings.matching(0.0, 0.0),
+                    settings=EngineSettings(max_inflight=3), key_id=labels[0], key_ids=labels)
+    assert engine.keys is not None
+    engine.keys.follow(v.pool)
+    async with v, engine:
+        outs = await asyncio.gather(*(engine.submit(QueryBalance()) for _ in range(45)))
+        levels = {k: engine.budget.api_level(k, engine.clock.now()) for k in labels}
+    assert all(o.status is Status.ACCEPTED for o in outs)
+    # 45 units over 3 keys of 20 each: all went out, 15 on each key, charged there
+    assert sorted(seen.values()) == [15, 15, 15]
+    by_label = dict(zip(labels, (seen[LEAK_KEY], seen[KEY2], seen[KEY3]), strict=True))
+    for k in labels:
+        assert abs(levels[k] - by_label[k]) < 1.0, (levels, by_label)
