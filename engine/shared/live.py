@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from engine.clock import Clock
+from engine.core.apikeys import SEND_KEY
 from engine.core.engine import Engine, EngineSettings
 from engine.core.keys import WireSlot
 from engine.run.live_config import LiveError
@@ -167,9 +168,12 @@ class SharedPacer:
     async def __call__(self, endpoint: str, cost: float) -> None:
         if cost <= 0:
             return
+        key = SEND_KEY.get()  # a key pool: the key the lookup goes out on
+        if key is None:
+            SEND_KEY.set(key := self._key)  # (an id the pool does not know: its pick)
         while True:
             try:
-                c = await self._budget.charge_api(self._key, float(cost), self._clock.now())
+                c = await self._budget.charge_api(key, float(cost), self._clock.now())
             except StoreUnavailable:
                 await asyncio.sleep(1.0)
                 continue

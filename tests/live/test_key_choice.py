@@ -71,3 +71,26 @@ async def test_queries_are_charged_on_the_key_they_go_out_on() -> None:
     by_label = dict(zip(labels, (seen[LEAK_KEY], seen[KEY2], seen[KEY3]), strict=True))
     for k in labels:
         assert abs(levels[k] - by_label[k]) < 1.0, (levels, by_label)
+
+
+async def test_lookups_are_paced_on_the_key_they_go_out_on() -> None:
+    from engine.venues.kraken_rest.pacing import api_pacer_for
+
+    v, seen = venue()
+    assert v.pool is not None
+    labels = tuple(k.label for k in v.pool.keys)
+    engine = Engine(v, tier="intermediate", key_id=labels[0], key_ids=labels)
+    pacer = api_pacer_for(engine)
+
+    async def lookup(key: str | None) -> None:
+        if key is not None:
+            SEND_KEY.set(key)  # a round trip of the engine's, on that key
+        await pacer("QueryOrders", 1.0)
+        await v.request("QueryOrders", {"txid": "O1"})
+
+    async with v:
+        await asyncio.create_task(lookup(labels[2]))
+        await asyncio.create_task(lookup(None))  # outside any round trip: the default key
+    now = engine.clock.now()
+    assert [round(engine.budget.api_level(k, now)) for k in labels] == [1, 0, 1]
+    assert seen == Counter({LEAK_KEY: 1, KEY3: 1})
