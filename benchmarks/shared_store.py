@@ -3,7 +3,7 @@
 One ``redis-server`` (:class:`engine.shared.server.LocalRedis`, on loopback) serves the
 whole section, so every figure comes from the same server in the same run:
 
-* **latency** -- one client, one request at a time, ``n`` times each: ``PING``, ``INCR``,
+* **latency** -- one client, one request at a time, ``n`` rounds of: ``PING``, ``INCR``,
   the counter script called directly (``EVALSHA``), and a :class:`RedisBudget` decision
   (``charge_trading`` through the ordered link, what the engine awaits).  Medians and
   99th percentiles in microseconds; ``ratio``: a decision's median over ``PING``'s (the
@@ -64,17 +64,18 @@ async def _latency(url: str, n: int) -> dict[str, Any]:
     async def decision() -> None:
         await budget.charge_trading("XBT/USD", 1.0, time.monotonic(), 0.0)
 
+    ops = (("ping", ping), ("incr", incr), ("script", script), ("decision", decision))
+    samples: dict[str, list[float]] = {name: [] for name, _ in ops}
     try:
-        for name, op in (("ping", ping), ("incr", incr), ("script", script),
-                         ("decision", decision)):
-            for _ in range(min(200, n)):  # warm up: connection, script cache
+        for _ in range(min(200, n)):  # warm up: connection, script cache
+            for _name, op in ops:
                 await op()
-            samples = []
-            for _ in range(n):
+        for _ in range(n):  # interleaved: a slower moment of the machine hits all four
+            for name, op in ops:
                 t = time.perf_counter()
                 await op()
-                samples.append(time.perf_counter() - t)
-            out[name] = _stats(samples)
+                samples[name].append(time.perf_counter() - t)
+        out.update({name: _stats(samples[name]) for name, _ in ops})
     finally:
         await link.aclose()
     out["ratio_decision_to_ping"] = round(

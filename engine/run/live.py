@@ -279,7 +279,8 @@ class _LiveRun:
         engine = self.engine
         run = self.loop
         async with engine:
-            self.journal.seed(engine)  # counters from the journal, before any request
+            if self.shared is None:  # a shared store holds the account's counters itself
+                self.journal.seed(engine)  # counters from the journal, before any request
             await self._check_key()
             await self.hooks.start(engine, run, self.markets, self.pacer, self._order_gone)
             await self.journal.recover(engine)  # a crashed run's orders and intents

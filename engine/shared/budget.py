@@ -32,7 +32,7 @@ from engine.core.inflight import InflightCap
 from engine.core.metrics import PairStats
 from engine.core.settings import EngineSettings
 from engine.shared.link import Link, StoreUnavailable
-from engine.shared.scripts import COUNTER, OPEN_ADD, OPEN_RENEW
+from engine.shared.scripts import COUNTER, OPEN_ADD, OPEN_RENEW, RESTORE
 from engine.shared.store_url import check_account
 from limiters import CounterSpec, CounterState, KrakenProfile, Transaction, penalty
 
@@ -44,13 +44,34 @@ def key_prefix(account: str) -> str:
     return f"orderpace:{{{check_account(account)}}}:"
 
 
+_SPEC_ARGS: dict[tuple[str, CounterSpec, float | None], tuple[str, ...]] = {}
+
+
 def counter_args(op: str, spec: CounterSpec, amount: float, now: float | None,
                  margin: float | None = None) -> tuple[str, ...]:
     """The counter script's ``ARGV`` (``now`` None: Redis ``TIME``); floats as ``repr``,
-    their exact decimal form."""
-    return (op, repr(spec.maximum), repr(spec.decay), repr(spec.step),
-            repr(spec.margin if margin is None else margin), repr(float(amount)),
-            "" if now is None else repr(float(now)))
+    their exact decimal form (the spec's part is cached: it is the same for every call)."""
+    head = _SPEC_ARGS.get((op, spec, margin))
+    if head is None:
+        if len(_SPEC_ARGS) > 4096:
+            _SPEC_ARGS.clear()
+        head = _SPEC_ARGS[(op, spec, margin)] = (
+            op, repr(spec.maximum), repr(spec.decay), repr(spec.step),
+            repr(spec.margin if margin is None else margin))
+    return (*head, repr(float(amount)), "" if now is None else repr(float(now)))
+
+
+async def _all(futs: list[asyncio.Future[Any]]) -> None:
+    """Wait for every future; then raise the first failure, if any (none left unread)."""
+    for r in await asyncio.gather(*futs, return_exceptions=True):
+        if isinstance(r, BaseException):
+            raise r
+
+
+def _seen_level(spec: CounterSpec, seen: tuple[float, float], now: float) -> float:
+    """A level seen at a time, decayed by ``spec`` to ``now`` (from a step's start)."""
+    level, when = seen
+    return spec.level(CounterState(level, when, when), now)
 
 
 def _charge(reply: Any) -> Charge:
@@ -65,13 +86,21 @@ class RedisBudget:
     used as they are.
     """
 
-    __slots__ = ("_api", "_backlog", "_cancel_max", "_held_margin", "_key_names", "_levels",
-                 "_link", "_lost", "_max_open", "_pairs", "_prefix", "_sha", "_sha_add",
-                 "_sha_renew", "_trading", "account", "inflight", "lease", "proc", "reserve",
+    __slots__ = ("_adding", "_api", "_backlog", "_cancel_max", "_granted_at", "_held_margin",
+                 "_key_names", "_levels", "_link", "_lost", "_max_open", "_pairs", "_prefix",
+                 "_restoring", "_sha", "_sha_add", "_sha_renew", "_sha_restore", "_trading",
+                 "account", "count", "epoch_key", "inflight", "lease", "proc", "reserve",
                  "stats")
 
     #: Seconds between two asks for an open-order slot while the account's are all taken.
     SLOT_POLL = 0.2
+    #: Seconds after an add's slots were decided during which a renewal keeps the count.
+    GRANT_SETTLE = 1.0
+    #: Seconds without charges, account-wide, once Redis is found to have lost its state
+    #: (:data:`~engine.shared.scripts.RESTORE`): every process puts back the levels and
+    #: slots it knows -- each retries a failed decision within a second -- before anyone
+    #: charges again.
+    RESTORE_GRACE = 2.0
 
     def __init__(self, profile: KrakenProfile, settings: EngineSettings, link: Link,
                  account: str, key_names: Mapping[str, str] | None = None, *,
@@ -82,19 +111,25 @@ class RedisBudget:
         self._sha = link.script(COUNTER)
         self._sha_add = link.script(OPEN_ADD)
         self._sha_renew = link.script(OPEN_RENEW)
+        self._sha_restore = link.script(RESTORE)
+        self.epoch_key = f"{self._prefix}epoch"  # set on connect; gone: Redis lost its state
+        self._restoring = f"{self._prefix}restoring"
         self._max_open = profile.max_open_orders
         self.lease = lease  # seconds a process's open-order slots outlive its last renewal
         self.proc = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"  # this process, in the slots
         self._pairs: set[str] = set()  # pairs this process took slots on
+        self._adding: dict[str, int] = {}  # pair -> adds whose slots are being decided
+        self._granted_at: dict[str, float] = {}  # pair -> loop time of the last decision
         self._trading: CounterSpec = profile.trading
         self._api: CounterSpec = profile.api
         self.reserve = cancel_reserve(profile, settings)
         self._cancel_max = float(penalty(Transaction.CANCEL, 0.0))
         self._held_margin: dict[float, CounterSpec] = {0.0: self._trading}
         self._key_names = dict(key_names or {})
-        self._levels: dict[str, CounterState] = {}
+        self._levels: dict[str, tuple[float, float]] = {}  # key -> (level, when seen)
         self._backlog: list[tuple[str, tuple[str, ...]]] = []
         self._lost = False  # a call failed: Redis may come back without its state
+        self.count: Callable[[str], int] | None = None  # pair -> slots held (renewals)
         self.inflight = InflightCap(settings.max_inflight)
         self.stats: dict[str, PairStats] = {}
 
@@ -141,12 +176,21 @@ class RedisBudget:
         c = spec.check_cost(cost)
         if self._backlog or self._lost:
             self._flush_backlog(now)
-        self._pairs.add(pair)
         key = self.trade_key(pair)
+        self._pairs.add(pair)
         args = (*counter_args("try", spec, c, None), self.proc, str(mine), str(n),
                 str(self._max_open), str(round(self.lease * 1000)), repr(self.SLOT_POLL))
-        fut = self._link.call(self._sha_add, (key, *self._open_keys(pair)), args)
+        fut = self._link.call(self._sha_add, (key, *self._open_keys(pair), self._restoring),
+                              args, kick=False)
+        self._adding[pair] = self._adding.get(pair, 0) + 1
+        fut.add_done_callback(lambda _f: self._added(pair))
         return self._answer(fut, key, c, now, pair)
+
+    def _added(self, pair: str) -> None:
+        """An add's slots were decided; the engine counts the add as on the wire a few
+        loop turns later: until then (:data:`GRANT_SETTLE` s) renewals leave the count."""
+        self._adding[pair] -= 1
+        self._granted_at[pair] = asyncio.get_running_loop().time()
 
     def _open_keys(self, pair: str) -> tuple[str, str]:
         base = f"{self._prefix}open:{pair}"
@@ -154,20 +198,25 @@ class RedisBudget:
 
     async def renew(self, counts: Mapping[str, int]) -> None:
         """Renew this process's lease on every pair it took slots on, setting what it holds
-        there (``counts``: pair -> orders open, unknown or on the wire)."""
+        there (``counts``: pair -> orders open, unknown or on the wire) -- except on a pair
+        with an add being decided: its slots are granted in Redis before this process
+        counts the add as on the wire, so there the lease alone is renewed."""
+        now = asyncio.get_running_loop().time()
         futs = [self._link.call(self._sha_renew, self._open_keys(p),
-                                (self.proc, str(counts.get(p, 0)),
-                                 str(round(self.lease * 1000))))
+                                (self.proc, "-2" if self._deciding(p, now) else
+                                 str(counts.get(p, 0)), str(round(self.lease * 1000))))
                 for p in sorted(self._pairs)]
-        for f in futs:
-            await f
+        await _all(futs)
+
+    def _deciding(self, pair: str, now: float) -> bool:
+        return bool(self._adding.get(pair)) or now - self._granted_at.get(pair, -1e9) < (
+            self.GRANT_SETTLE)
 
     async def release(self) -> None:
         """Give every slot back now (a clean exit)."""
         futs = [self._link.call(self._sha_renew, self._open_keys(p), (self.proc, "-1", "0"))
                 for p in sorted(self._pairs)]
-        for f in futs:
-            await f
+        await _all(futs)
 
     async def account_open(self, pair: str) -> int:
         """Orders the account holds on ``pair`` (every live process), from Redis."""
@@ -192,16 +241,18 @@ class RedisBudget:
         return self._op(self.api_key(key), counter_args("saturate", self._api, 0.0, None), now)
 
     def resync_trading(self, pair: str, level: float, now: float) -> Awaitable[None]:
+        """The level the exchange published, or a process's own estimate: the shared
+        counter is *raised* to it, never lowered (the others' charges may be newer)."""
         return self._op(self.trade_key(pair),
-                        counter_args("resync", self._trading, level, None), now)
+                        counter_args("raise", self._trading, level, None), now)
 
     def trading_level(self, pair: str, now: float) -> float:
         s = self._levels.get(self.trade_key(pair))
-        return 0.0 if s is None else self._trading.level(s, now)
+        return 0.0 if s is None else _seen_level(self._trading, s, now)
 
     def api_level(self, key: str, now: float) -> float:
         s = self._levels.get(self.api_key(key))
-        return 0.0 if s is None else self._api.level(s, now)
+        return 0.0 if s is None else _seen_level(self._api, s, now)
 
     # -- the calls -------------------------------------------------------------------------
 
@@ -211,10 +262,19 @@ class RedisBudget:
         the operations that failed, in order."""
         if self._lost:
             self._lost = False
-            for key, state in self._levels.items():
+            self._link.call(self._sha_restore, (self.epoch_key, self._restoring),
+                            (str(round(self.RESTORE_GRACE * 1000)),)
+                            ).add_done_callback(self._failed)
+            for key, seen in self._levels.items():
                 spec = self._api if key.startswith(f"{self._prefix}api:") else self._trading
-                args = counter_args("raise", spec, spec.level(state, now), None)
+                args = counter_args("raise", spec, _seen_level(spec, seen, now), None)
                 self._link.call(self._sha, (key,), args).add_done_callback(self._failed)
+            if self.count is not None:  # what this process holds, before anyone adds
+                for p in sorted(self._pairs):
+                    self._link.call(self._sha_renew, self._open_keys(p),
+                                    (self.proc, str(self.count(p)),
+                                     str(round(self.lease * 1000)))
+                                    ).add_done_callback(self._failed)
         backlog, self._backlog = self._backlog, []
         for key, args in backlog:
             self._link.call(self._sha, (key,), args).add_done_callback(
@@ -235,17 +295,18 @@ class RedisBudget:
              stat: str) -> Awaitable[Charge]:
         if self._backlog or self._lost:
             self._flush_backlog(now)
-        fut = self._link.call(self._sha, (key,), counter_args("try", spec, cost, None))
+        fut = self._link.call(self._sha, (key, self._restoring),
+                              counter_args("try", spec, cost, None), kick=False)
         return self._answer(fut, key, cost, now, stat)
 
-    async def _answer(self, fut: Awaitable[Any], key: str, cost: float, now: float,
+    async def _answer(self, fut: asyncio.Future[Any], key: str, cost: float, now: float,
                       stat: str) -> Charge:
         try:
-            c = _charge(await fut)
+            c = _charge(await self._link.result(fut))
         except StoreUnavailable:
             self._lost = True
             raise
-        self._levels[key] = CounterState(c.level, now, now)
+        self._levels[key] = (c.level, now)
         if c.charged:
             self._stat(stat).record(now, cost, c.level)
         return c
@@ -262,7 +323,7 @@ class RedisBudget:
                 self._backlog.append((key, args))
                 self._lost = True
                 return
-            self._levels[key] = CounterState(c.level, now, now)
+            self._levels[key] = (c.level, now)
 
         return done()
 

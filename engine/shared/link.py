@@ -2,8 +2,10 @@
 
 The engine may ask several decisions in one pass and needs them applied in the order it
 issued them (``engine.core.budget``).  :class:`Link` queues each script call with its
-future; one writer task sends everything queued so far as one pipeline (one round trip
-for the lot, commands in issue order) and answers the futures in that order.  A lone call
+future; everything queued so far leaves as one pipeline (one round trip for the lot,
+commands in issue order), one batch at a time, and the futures are answered in that order.
+A writer task sends batches; a caller awaiting its answer through :meth:`Link.result`
+sends the queue itself when no batch is on its way (one loop turn less).  A lone call
 costs one round trip.
 
 Scripts are loaded once and called by SHA (``EVALSHA``); a server that lost them
@@ -56,7 +58,8 @@ def _sha(source: str) -> str:
 class Link:
     """Ordered script calls over one client (see the module docstring)."""
 
-    __slots__ = ("_client", "_pending", "_scripts", "_wake", "_writer", "where")
+    __slots__ = ("_client", "_kicked", "_pending", "_scripts", "_sending", "_wake", "_writer",
+                 "where")
 
     def __init__(self, client: aioredis.Redis, where: str = "redis") -> None:
         self._client = client
@@ -66,6 +69,8 @@ class Link:
                                    asyncio.Future[Any]]] = deque()
         self._wake: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._sending = False  # a batch is on its way (by the writer or a caller)
+        self._kicked = False  # a wake-up of the writer is scheduled
 
     @property
     def client(self) -> aioredis.Redis:
@@ -77,29 +82,62 @@ class Link:
         self._scripts[sha] = source
         return sha
 
-    def call(self, sha: str, keys: tuple[str, ...], args: tuple[Any, ...]) -> asyncio.Future[Any]:
-        """Queue ``EVALSHA sha keys args``; the future gets the reply (or the error)."""
+    def call(self, sha: str, keys: tuple[str, ...], args: tuple[Any, ...], *,
+             kick: bool = True) -> asyncio.Future[Any]:
+        """Queue ``EVALSHA sha keys args``; the future gets the reply (or the error).
+        ``kick=False``: the caller awaits it through :meth:`result` (which sends), so the
+        writer is not woken for it."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
         self._pending.append((sha, keys, args, fut))
         if self._writer is None or self._writer.done():
             self._wake = asyncio.Event()
             self._writer = loop.create_task(self._write())
-        assert self._wake is not None
-        self._wake.set()
+        if kick and not self._kicked:  # next loop turn: a caller awaiting at once sends first
+            self._kicked = True
+            loop.call_soon(self._kick)
         return fut
+
+    def _kick(self) -> None:
+        self._kicked = False
+        if self._wake is not None:
+            self._wake.set()
+
+    async def result(self, fut: asyncio.Future[Any]) -> Any:
+        """``await fut`` -- sending what is queued from this task when no batch is on its
+        way (one loop turn less than waiting for the writer); issue order is kept, since
+        one batch at a time leaves, oldest calls first."""
+        if not fut.done() and not self._sending and self._pending:
+            await self._send_pending()
+        return await fut
+
+    async def _send_pending(self) -> None:
+        self._sending = True
+        batch = list(self._pending)
+        self._pending.clear()
+        try:
+            await self._send(batch)
+        except asyncio.CancelledError:  # the sending task was cancelled (shutdown): the
+            # batch's other callers must not wait forever -- their fate is unknown
+            for *_x, fut in batch:
+                if not fut.done():
+                    fut.set_exception(StoreUnavailable(
+                        f"shared store {self.where}: cancelled while sending"))
+            raise
+        finally:
+            self._sending = False
+            if self._pending and self._wake is not None:
+                self._wake.set()
 
     async def _write(self) -> None:
         assert self._wake is not None
         wake = self._wake
         while True:
-            if not self._pending:
+            if not self._pending or self._sending:
                 wake.clear()
                 await wake.wait()
                 continue
-            batch = list(self._pending)
-            self._pending.clear()
-            await self._send(batch)
+            await self._send_pending()
 
     async def _send(self, batch: list[tuple[str, tuple[str, ...], tuple[Any, ...],
                                             asyncio.Future[Any]]]) -> None:

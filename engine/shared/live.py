@@ -23,7 +23,7 @@ from engine.core.apikeys import SEND_KEY
 from engine.core.engine import Engine, EngineSettings
 from engine.core.keys import WireSlot
 from engine.run.live_config import LiveError
-from engine.shared.budget import RedisBudget
+from engine.shared.budget import RedisBudget, key_prefix
 from engine.shared.link import Link, StoreUnavailable, connect_client
 from engine.shared.nonces import RedisNonces
 from engine.shared.store_url import DEFAULT_ACCOUNT, StoreConfigError, check_account, parse_store
@@ -108,6 +108,7 @@ class SharedStore:
         Redis what it holds on each pair (``count(pair)``: open, unknown, on the wire)."""
         budget, names = self._budget, tuple(pairs)
         assert budget is not None
+        budget.count = count
 
         async def renew() -> None:
             while True:
@@ -192,11 +193,14 @@ async def open_shared(store: str, account: str, api_keys: Sequence[str],
         return None
     client = connect_client(spec.url)
     link = Link(client, spec.where)
+    name = check_account(account)
     try:
         await client.ping()
+        # the account's epoch: should Redis lose its state, its absence says so
+        await client.set(f"{key_prefix(name)}epoch", "1", nx=True)
     except Exception as e:
         await link.aclose()
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LiveError(f"cannot reach the shared store {spec.where}: {first}") from None
-    return SharedStore(link, check_account(account), api_keys, lease)
+    return SharedStore(link, name, api_keys, lease)
 

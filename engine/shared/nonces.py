@@ -4,11 +4,12 @@
 nonce is one call of :data:`~engine.shared.scripts.NONCE` on
 ``orderpace:{account}:nonce:<key digest>``, so two processes never take the same nonce
 and never go below one already taken, whatever their clocks say.  Milliseconds since 1970,
-like the in-process source.  While Redis is away the request waits for its nonce (the
-venue sends nothing meanwhile) for up to ``patience`` seconds, then fails unsent
-(``TransportError(sent=False)``).  Requests of several processes can still *arrive* out of
-order (one request on the wire per key, cluster-wide, is a lease on the key pool); a
-Kraken nonce window absorbs that meanwhile.
+like the in-process source.  When Redis does not answer, the request fails unsent
+(``TransportError(sent=False)``) after ``patience`` seconds (0.5): its budget was charged
+when it was decided, so holding it until Redis returns would send it later than the charge
+says -- the model would under-count the exchange's counter by ``decay x`` the wait.
+Without a nonce window, one request of a key is on the wire at a time, cluster-wide
+(:class:`~engine.shared.wire.RedisWire`, which takes the nonce with its lease).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class RedisNonces:
     RETRY = 0.1
 
     def __init__(self, link: Link, account: str, name: Callable[[str], str], *,
-                 patience: float = 60.0) -> None:
+                 patience: float = 0.5) -> None:
         self.patience = patience  # seconds to wait for Redis before the request fails
         self._link = link
         self._prefix = key_prefix(account)

@@ -23,7 +23,8 @@ a missing key behave the same.
 
 from __future__ import annotations
 
-__all__ = ["COUNTER", "EPSILON_LUA", "NONCE", "OPEN_ADD", "OPEN_RENEW", "WIRE_CLOSE", "WIRE_OPEN"]
+__all__ = ["COUNTER", "EPSILON_LUA", "NONCE", "OPEN_ADD", "OPEN_RENEW", "RESTORE", "WIRE_CLOSE",
+           "WIRE_OPEN"]
 
 #: The tolerance of :data:`limiters.counter.EPSILON`, as the script spells it.
 EPSILON_LUA = "1e-9"
@@ -113,6 +114,14 @@ end
 COUNTER = _COUNTER_FN + """
 local now
 if ARGV[7] == '' then now = redis_now() else now = tonumber(ARGV[7]) end
+if ARGV[1] == 'try' and KEYS[2] then  -- the store is being restored: no charge yet
+  local ms = redis.call('PTTL', KEYS[2])
+  if ms > 0 then
+    local lv = counter(KEYS[1], 'level', tonumber(ARGV[2]), tonumber(ARGV[3]),
+                       tonumber(ARGV[4]), tonumber(ARGV[5]), 0, now)
+    return {0, string.format('%.17g', ms / 1000), lv[3]}
+  end
+end
 return counter(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]),
                tonumber(ARGV[5]), tonumber(ARGV[6]), now)
 """
@@ -123,6 +132,7 @@ return counter(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(
 #: renewing, and its slots are free once its lease has expired.
 _SLOTS_FN = """
 local function slots(counts, leases, proc, mine, lease_ms)
+  -- mine < 0: renew the lease only, keep the count (an add of this process is being decided)
   local t = redis.call('TIME')
   local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   local dead = redis.call('ZRANGEBYSCORE', leases, '-inf', now_ms)
@@ -132,7 +142,7 @@ local function slots(counts, leases, proc, mine, lease_ms)
       redis.call('ZREM', leases, p)
     end
   end
-  redis.call('HSET', counts, proc, mine)
+  if mine >= 0 then redis.call('HSET', counts, proc, mine) end
   redis.call('ZADD', leases, now_ms + lease_ms, proc)
   redis.call('PEXPIRE', counts, lease_ms * 4)
   redis.call('PEXPIRE', leases, lease_ms * 4)
@@ -149,6 +159,12 @@ end
 #: max_open, lease_ms, poll`` (``mine``: the orders this process holds on the pair now).
 OPEN_ADD = _COUNTER_FN + _SLOTS_FN + """
 local proc, mine, n = ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10])
+local restoring = redis.call('PTTL', KEYS[4])
+if restoring > 0 then  -- the store is being restored: no slot, no charge yet
+  local lv = counter(KEYS[1], 'level', tonumber(ARGV[2]), tonumber(ARGV[3]),
+                     tonumber(ARGV[4]), tonumber(ARGV[5]), 0, redis_now())
+  return {0, string.format('%.17g', restoring / 1000), lv[3]}
+end
 local total = slots(KEYS[2], KEYS[3], proc, mine, tonumber(ARGV[12]))
 if total + n > tonumber(ARGV[11]) then
   local lv = counter(KEYS[1], 'level', tonumber(ARGV[2]), tonumber(ARGV[3]),
@@ -165,9 +181,9 @@ return r
 
 #: Renew a process's lease and set what it holds (``ARGV``: proc, mine, lease_ms; keys as
 #: :data:`OPEN_ADD`'s 2 and 3); answers the account's total.  ``mine`` -1: leave (release
-#: everything now, on a clean exit).
+#: everything now, on a clean exit); -2: renew the lease only.
 OPEN_RENEW = _SLOTS_FN + """
-if tonumber(ARGV[2]) < 0 then
+if tonumber(ARGV[2]) == -1 then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 0
@@ -210,4 +226,16 @@ return string.format('%.0f', -math.max(1, redis.call('PTTL', KEYS[1])))
 WIRE_CLOSE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"""
+
+#: After an outage: ``KEYS[1]`` the account's epoch (set once, when a process connects),
+#: ``KEYS[2]`` the restoring marker.  A missing epoch means Redis came back without its
+#: state: the marker is set for ``ARGV[1]`` ms, during which tries and adds are refused
+#: (``COUNTER`` with ``KEYS[2]``, ``OPEN_ADD`` with ``KEYS[4]``) while every process puts
+#: back the levels and slots it knows.  Answers 1 when this call set it.
+RESTORE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], '1')
+redis.call('SET', KEYS[2], '1', 'PX', tonumber(ARGV[1]))
+return 1
 """

@@ -6,8 +6,8 @@ lease and its next nonce in one step (:data:`~engine.shared.scripts.WIRE_OPEN`):
 holder sends, so no request of another process can overtake it.  :meth:`~RedisWire.close`
 drops the lease when the reply is in.  A process that dies with the lease loses it after
 ``lease`` seconds (the request timeout plus a margin).  While the lease is taken the
-caller polls every :attr:`POLL` seconds (a few loopback round trips); while Redis is away
-it waits up to ``patience`` seconds, then fails unsent.
+caller polls every :attr:`POLL` seconds (a few loopback round trips); when Redis does not
+answer it fails unsent after ``patience`` seconds (0.5; see :mod:`engine.shared.nonces`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class RedisWire:
     POLL = 0.001
 
     def __init__(self, link: Link, account: str, name: str, *, lease: float = 12.0,
-                 patience: float = 60.0) -> None:
+                 patience: float = 0.5) -> None:
         self._link = link
         prefix = key_prefix(account)
         self._keys = (f"{prefix}wire:{name}", f"{prefix}nonce:{name}")

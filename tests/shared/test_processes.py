@@ -52,17 +52,22 @@ def _credentials(tmp: Path, key: str) -> Path:
 async def _live(server: ExchangeServer, redis_url: str, creds: Path, duration: float,
                 *extra: str) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
+    log = creds.with_suffix(f".{len(list(creds.parent.glob('*.log')))}.log")
+    journal = log.with_suffix(".sqlite")  # a journal of its own (two may share a key)
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "engine", "live", "--strategy", "burst",
         "--base-url", server.url, "--decay-step", "2", "--jitter-ms", "50",
         "--duration", str(duration), "--store", redis_url, "--account", "desk",
-        "--store-lease", str(LEASE), "--credentials-file", str(creds), "--json", *extra,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env)
+        "--store-lease", str(LEASE), "--credentials-file", str(creds), "--json",
+        "--journal", str(journal), *extra,
+        stdout=asyncio.subprocess.PIPE, stderr=log.open("w"), env=env)
 
 
 async def _summary(proc: asyncio.subprocess.Process) -> dict[str, Any]:
     out, _ = await proc.communicate()
-    assert proc.returncode == 0, proc.returncode
+    if proc.returncode != 0:
+        err = [line for line in out.decode().splitlines() if "error" in line.lower()]
+        raise AssertionError(f"orderpace live exited {proc.returncode}: {err[-3:]}")
     return dict(json.loads(out.decode().strip().splitlines()[-1]))
 
 
@@ -99,10 +104,11 @@ async def test_three_processes_one_account_share_the_budget(
     start_server: Start, redis_url: str, tmp_path: Path,
 ) -> None:
     server = await _start(start_server, 21)
-    duration = 12.0
+    duration = 20.0
     procs = [await _live(server, redis_url, _credentials(tmp_path, k), duration)
              for k in KEYS]
-    # the processes start ~1 s apart at most (imports); measure while all three run
+    # measured from the pair's first order request until all three still run (they start
+    # a second or two apart: imports on a loaded machine)
     use = asyncio.create_task(_utilization_before_end(server, duration - 4.0))
     summaries = [await _summary(p) for p in procs]
     utilization = await use
