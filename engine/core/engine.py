@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import Counter as Tally
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, Self
 
@@ -34,6 +34,7 @@ import structlog
 from engine import kraken_errors as ke
 from engine.clock import Clock, RealClock
 from engine.core.adopt import Adopted, adopt_into
+from engine.core.apikeys import KeyRing
 from engine.core.book import OrderBook
 from engine.core.budget import Budget, BudgetAnswer, Charge, MemoryBudget
 from engine.core.fences import Fences
@@ -72,7 +73,8 @@ class Engine:
     returns a :class:`~engine.outcomes.Handle` to await.  ``limits`` overrides the margins
     of the rate model (default: :meth:`LimiterSettings.live`).  ``budget`` replaces the
     in-process :class:`~engine.core.budget.MemoryBudget` (over ``store``); ``observer``
-    sees intents, requests, replies, outcomes and order records (a journal).
+    sees intents, requests, replies, outcomes and order records (a journal).  ``key_ids``:
+    a key pool, one API counter per key (:mod:`engine.core.apikeys`; ``key_id``: lookups').
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class Engine:
         limits: LimiterSettings | None = None, settings: EngineSettings | None = None,
         markets: Markets | None = None, store: CounterStore | None = None,
         key_id: str = "default", budget: Budget | None = None, observer: Observer | None = None,
+        key_ids: Sequence[str] | None = None,
     ) -> None:
         self.venue = venue
         self.clock: Clock = clock if clock is not None else RealClock()
@@ -89,6 +92,7 @@ class Engine:
         self.budget: Budget = (budget if budget is not None
                                else MemoryBudget(self.profile, self.settings, store))
         self._key = key_id
+        self.keys = KeyRing(key_ids) if key_ids else None  # a pool: an API counter per key
         self._queues = Queues()
         self._book = OrderBook(track=observer is not None)
         self._fences = Fences(self.profile.settings.jitter)
@@ -96,7 +100,8 @@ class Engine:
         self._observer = observer
         self._scheduler = Scheduler(
             self._queues, self._book, self.budget, self._fences, self._tracer, self.settings,
-            self.markets, key=key_id, max_open=self.profile.max_open_orders, wall=self.clock.wall)
+            self.markets, key=key_id, max_open=self.profile.max_open_orders, wall=self.clock.wall,
+            ring=self.keys)
         self._settlement = Settlement(self._queues, self._book, self.budget)
         self._intake = Intake(self._queues, self._book, self.markets, self.settings.max_queue)
         self._tasks = Tasks()
@@ -115,8 +120,7 @@ class Engine:
         self.start()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+    async def __aexit__(self, *exc: object) -> None: await self.aclose()
 
     def start(self) -> None:
         """Accept intents from now on (``async with`` calls this)."""
@@ -280,6 +284,7 @@ class Engine:
 
     def _after(self, item: Item) -> None:
         self.budget.inflight.release()
+        self._scheduler.done(item)
         if item.lane is self._queues.global_lane:
             self._queues.dirty.update(self._queues.pairs)
         if item.order is not None:
@@ -306,7 +311,7 @@ class Engine:
         if v.effect is Effect.SATURATE_TRADING and item.pair:
             self._tasks.keep(self.budget.saturate_trading(item.pair, now))
         elif v.effect is Effect.SATURATE_API:
-            self._tasks.keep(self.budget.saturate_api(self._key, now))
+            self._tasks.keep(self.budget.saturate_api(item.key or self._key, now))
         elif v.effect is Effect.PAUSE:
             self.budget.inflight.throttled()
             self._queues.touch_all()

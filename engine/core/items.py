@@ -42,6 +42,7 @@ class Item:
         "future",
         "hid",
         "intent",
+        "key",
         "lane",
         "live",
         "order",
@@ -76,6 +77,7 @@ class Item:
         self.ripe = False  # a lazy cancel that has waited for its cheaper bucket
         self.precharged = False  # its cost was charged by an asynchronous budget answer
         self.epoch = 0  # ... with its pair's count of forced charges then
+        self.key: str | None = None  # the API key it goes out on (a key pool; None: any)
 
 
 PRIORITY_OF: dict[type, Priority] = {

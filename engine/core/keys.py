@@ -23,8 +23,9 @@ processes: a Redis nonce and a wire lease) can replace the in-process one later:
   exchange is over).  :class:`LocalWire` is the in-process slot.
 
 A :class:`KeyPool` holds the :class:`PoolKey` s of one account.  :meth:`KeyPool.acquire`
-picks the live key with the fewest requests on the wire that has room (ties in turn), and
-opens its wire.
+opens the wire of the key the engine chose (:mod:`engine.core.apikeys`: the engine charges
+that key's API counter), or, asked for none, picks the live key with the fewest requests
+on the wire that has room (ties in turn).
 Per key it keeps :class:`KeyHealth`: nonce refusals (three in a row lower a windowed key's
 concurrency to 1, logged) and removal (a key the exchange refuses leaves the pool, logged;
 the caller stops when none is left).  Trading counters and the open-orders cap are the
@@ -202,7 +203,8 @@ class KeyPool:
     the wire at once, over the live keys) changes: a key removed or serialized.
     """
 
-    __slots__ = ("_busy", "_next", "_waiters", "keys", "on_capacity")
+    __slots__ = ("_busy", "_by_label", "_next", "_waiters", "keys", "on_capacity",
+                 "on_removed")
 
     def __init__(self, keys: Sequence[PoolKey],
                  on_capacity: Callable[[int], None] | None = None) -> None:
@@ -210,6 +212,9 @@ class KeyPool:
             raise ValueError("a key pool needs at least one key")
         self.keys = tuple(keys)
         self.on_capacity = on_capacity
+        #: ``on_removed(label)``: a key left the pool (the engine's key ring follows it)
+        self.on_removed: Callable[[str], object] | None = None
+        self._by_label = {k.label: k for k in self.keys}
         self._busy: dict[int, int] = {k.index: 0 for k in self.keys}  # acquired, not released
         self._waiters: list[asyncio.Future[None]] = []
         self._next = 0  # where the next pick starts looking
@@ -238,13 +243,23 @@ class KeyPool:
             self._next = (best.index + 1) % n
         return best
 
-    async def acquire(self) -> tuple[PoolKey, int]:
+    def _chosen(self, label: str) -> PoolKey | None:
+        """Key ``label`` if it has room now; None while it is full.  A key the pool does not
+        know, or removed since it was chosen, falls back to :meth:`_pick`."""
+        key = self._by_label.get(label)
+        if key is None or not key.live:
+            return self._pick()
+        return key if self._busy[key.index] < key.wire.concurrency else None
+
+    async def acquire(self, label: str | None = None) -> tuple[PoolKey, int]:
         """A live key with room, and the nonce to send with it (release with
-        :meth:`release`).  Raises :class:`NoKeysLeft` when every key was removed."""
+        :meth:`release`).  ``label``: the key the engine chose (waits for its room; if it
+        has left the pool meanwhile, another live key); None: the pool picks.  Raises
+        :class:`NoKeysLeft` when every key was removed."""
         while True:
             if not any(k.live for k in self.keys):
                 raise NoKeysLeft("every API key of the pool was refused by the exchange")
-            key = self._pick()
+            key = self._pick() if label is None else self._chosen(label)
             if key is not None:
                 self._busy[key.index] += 1
                 try:
@@ -306,6 +321,8 @@ class KeyPool:
         key.health.removed = error
         left = len(self.live)
         _log.error("key_removed", key=key.label, error=error, keys_left=left)
+        if self.on_removed is not None:
+            self.on_removed(key.label)
         self._changed(before)
         self._wake()
         return left

@@ -3,7 +3,8 @@
 A venue that can start a request itself (:class:`~engine.venues.base.SendingVenue`, the
 simulated one) is given the reply callback and returns a future (kept, for shutdown, and
 carrying any failure) -- no task, no coroutine per request.  Any other venue's
-``request`` coroutine runs as a task.  Either way the end is reported once to
+``request`` coroutine runs as a task, with :data:`~engine.core.apikeys.SEND_KEY` set to
+the API key the engine chose for the item (a key pool).  Either way the end is reported once to
 ``complete(item, endpoint, reply, error)``: the reply, or the error (``TransportError`` as
 raised, anything else as it was), or neither when the round trip was cut short at
 shutdown (the task or future cancelled).  Both kinds are kept in the engine's
@@ -16,6 +17,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from engine.core.apikeys import SEND_KEY
 from engine.core.items import Item
 from engine.core.tasks import Tasks
 from engine.venues.base import Reply, SendingVenue, Venue
@@ -54,6 +56,8 @@ class RoundTrips:
             self._complete(item, endpoint, None, fut.exception())
 
     async def _roundtrip(self, item: Item, endpoint: str, params: dict[str, Any]) -> None:
+        if item.key is not None:  # this task's context only: the venue sends on that key
+            SEND_KEY.set(item.key)
         try:
             reply = await self._venue.request(endpoint, params)
         except asyncio.CancelledError:

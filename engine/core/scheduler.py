@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 import structlog
 
+from engine.core.apikeys import KeyRing
 from engine.core.batches import batch_pairs, batch_waits, plan_batch
 from engine.core.book import OrderBook
 from engine.core.budget import Budget, BudgetAnswer, Charge
@@ -81,13 +82,14 @@ class Scheduler:
     """Decides one pump pass over the engine's collaborators (see the module docstring)."""
 
     __slots__ = ("_book", "_budget", "_charge_add", "_fences", "_forced", "_key", "_markets",
-                 "_max_open", "_queues", "_settings", "_tracer", "_wall", "answers", "ops",
-                 "outbox", "resolved")
+                 "_max_open", "_queues", "_ring", "_settings", "_tracer", "_wall", "answers",
+                 "ops", "outbox", "resolved")
 
     def __init__(self, queues: Queues, book: OrderBook, budget: Budget, fences: Fences,
                  tracer: Tracer, settings: EngineSettings, markets: Markets, *, key: str,
-                 max_open: int, wall: Callable[[], float]) -> None:
+                 max_open: int, wall: Callable[[], float], ring: KeyRing | None = None) -> None:
         self._queues, self._book, self._budget, self._fences = queues, book, budget, fences
+        self._ring = ring  # a key pool: an API counter and a wire slot per key
         self._tracer, self._settings, self._markets = tracer, settings, markets
         self._key, self._max_open, self._wall = key, max_open, wall
         self.outbox: list[tuple[Item, str, dict[str, Any]]] = []
@@ -144,6 +146,8 @@ class Scheduler:
             return _INF
         if now < q.key_wake:
             return q.key_wake
+        if self._ring is not None:
+            return self._pooled_queries(now)
         while lane.live and inflight.count < inflight.shared:
             item = lane.peek()
             assert item is not None
@@ -164,6 +168,53 @@ class Scheduler:
             q.take(item)
             self._emit(item, endpoint, params, now)
         return _INF
+
+    def _pooled_queries(self, now: float) -> float:
+        """The key lane over a key pool: each head is charged on a key whose wire slot has
+        room and whose API counter takes it (see :mod:`engine.core.apikeys`), and goes out
+        on that key.  Returns when to look again (inf: a reply or an answer pumps)."""
+        q, ring, inflight, lane = self._queues, self._ring, self._budget.inflight, \
+            self._queues.key_lane
+        assert ring is not None
+        while lane.live and inflight.count < inflight.shared:
+            item = lane.peek()
+            assert item is not None
+            endpoint, params = query_request(item.intent)  # type: ignore[arg-type]
+            if item.precharged and item.key is not None:
+                if not ring.has_room(item.key):
+                    if item.key in ring.removed:  # its key left: charge again on another
+                        item.precharged = False
+                        continue
+                    return _INF  # charged on that key: it waits for that key's wire
+                key = item.key
+            else:
+                cost = float(api_cost(endpoint))
+                found = None
+                for k in ring.candidates(now):
+                    answer = self._budget.charge_api(k, cost, now)
+                    if type(answer) is not Charge:
+                        item.key = k
+                        self._ask(answer, item, Asked(KEY_LANE, "api", endpoint, cost, _INF))
+                        return _INF
+                    if self._tracer.on:
+                        self._tracer.charge(now, item.hid, "api", endpoint, cost, answer.level,
+                                            answer.charged, answer.wait)
+                    if answer.charged:
+                        found = k
+                        break
+                    ring.refused(k, now + max(answer.wait, 1e-9))
+                if found is None:
+                    return ring.next_ready()
+                key, item.cost = found, cost
+            item.precharged = False
+            q.take(item)
+            self._emit(item, endpoint, params, now, key)
+        return _INF
+
+    def done(self, item: Item) -> None:
+        """``item``'s round trip is over: its key's wire slot has room again."""
+        if self._ring is not None and item.key is not None:
+            self._ring.done(item.key)
 
     def _pair(self, pair: str, pq: PairQueue[Item], now: float) -> float:
         if pair in self._queues.charging:
@@ -287,7 +338,11 @@ class Scheduler:
                 q.dirty.add(asked.key)
             return
         wake = min(now + max(answer.wait, 1e-9), max(asked.alt_at, now + 1e-9))
-        if asked.key == KEY_LANE:
+        if asked.key == KEY_LANE and self._ring is not None and item.key is not None:
+            self._ring.refused(item.key, wake)  # the next pass tries the other keys
+            item.key = None
+            q.key_wake = -_INF
+        elif asked.key == KEY_LANE:
             q.key_wake = wake
         else:
             q.wake[asked.key] = wake
@@ -336,8 +391,13 @@ class Scheduler:
         if add is not None:
             self.resolved.append((add, Status.COALESCED, "cancelled before it was sent"))
 
-    def _emit(self, item: Item, endpoint: str, params: dict[str, Any], now: float) -> None:
-        """``item`` leaves: it holds a slot, its order is busy, its pair has sent."""
+    def _emit(self, item: Item, endpoint: str, params: dict[str, Any], now: float,
+              key: str | None = None) -> None:
+        """``item`` leaves: it holds a slot, its order is busy, its pair has sent; over a key
+        pool it goes out on ``key`` (a query: the key charged), else the least busy key."""
+        if self._ring is not None:
+            item.key = key if key is not None else self._ring.pick()
+            self._ring.sent(item.key)
         item.attempts += 1
         if item.sent_at is None:
             item.sent_at = now

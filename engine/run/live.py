@@ -93,6 +93,7 @@ from engine.run.live_keys import (
     closed_order,
     engine_settings,
     key_list,
+    pool_ids,
     rest_venue,
 )
 from engine.run.live_start import key_refused_message, load_markets, nonce_refused_message
@@ -240,16 +241,18 @@ class _LiveRun:
         # over WS orders carry no nonce: only REST's own wire slots serialise its calls
         settings = (config.engine if config.transport.transport == "ws"
                     else engine_settings(config, rest))
+        ids = None if config.transport.transport == "ws" else pool_ids(rest)  # API per key
+        key_id = ids[0] if ids else _KEY_ID
         self.engine = Engine(
             venue, tier=config.tier, clock=clock, limits=limits,
             settings=settings, markets=markets, store=MemoryStore(),
-            key_id=_KEY_ID, observer=journal.observer,
+            key_id=key_id, observer=journal.observer, key_ids=ids,
             budget=None if shared is None else shared.budget(
                 KrakenProfile.for_tier(config.tier, limits), settings,
-                _KEY_ID),
+                key_id, ids),
         )
         self.pacer: ApiPacer | SharedPacer = (
-            api_pacer_for(self.engine) if shared is None else shared.pacer(_KEY_ID, clock))
+            api_pacer_for(self.engine) if shared is None else shared.pacer(key_id, clock))
         if shared is not None:  # open-order leases renewed while this process lives
             shared.start(held_open(self.engine), markets.names)
         recovering.pace = gone.pace = self.pacer

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from engine.core.engine import Engine
     from engine.run.live_config import LiveConfig
 
-__all__ = ["bind_pool", "closed_order", "engine_settings", "key_list", "rest_venue"]
+__all__ = ["bind_pool", "closed_order", "engine_settings", "key_list", "pool_ids", "rest_venue"]
 
 
 def key_list(credentials: Credentials | Sequence[Credentials]) -> tuple[Credentials, ...]:
@@ -63,13 +63,26 @@ def engine_settings(config: LiveConfig, rest: KrakenRestVenue) -> EngineSettings
                         max_inflight=min(config.engine.max_inflight, pool.concurrency))
 
 
+def pool_ids(rest: KrakenRestVenue) -> tuple[str, ...] | None:
+    """The engine's key ids for ``rest``'s pool of two or more keys (the keys' labels, in
+    the credentials' order: one API counter per key, :mod:`engine.core.apikeys`); None for
+    one key (the engine's single API counter, as before)."""
+    pool = rest.pool
+    if pool is None or len(pool.keys) < 2:
+        return None
+    return tuple(k.label for k in pool.keys)
+
+
 def bind_pool(engine: Engine, rest: KrakenRestVenue) -> None:
     """Keep ``engine``'s in-flight cap within what ``rest``'s key pool lets on the wire, now
-    and when a key is removed or serialized (build the engine with :func:`engine_settings`)."""
+    and when a key is removed or serialized (build the engine with :func:`engine_settings`);
+    an engine with a key ring (``key_ids``: :func:`pool_ids`) follows the pool's keys."""
     pool = rest.pool
     assert pool is not None  # a live venue always has keys
     engine.budget.inflight.limit(pool.concurrency)
     pool.on_capacity = engine.budget.inflight.limit
+    if engine.keys is not None:
+        engine.keys.follow(pool)
 
 
 def closed_order(engine: Engine, ref: str, info: Mapping[str, Any]) -> ClosedOrder | None:

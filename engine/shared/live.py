@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from engine.clock import Clock
+from engine.core.apikeys import SEND_KEY
 from engine.core.engine import Engine, EngineSettings
 from engine.core.keys import WireSlot
 from engine.run.live_config import LiveError
@@ -85,13 +86,21 @@ class SharedStore:
         self.account = account
         self.lease = lease
         self._digest = key_digest(api_keys[0])  # the engine's API counter: the first key's
+        self._digests = [key_digest(k) for k in api_keys]  # a pool: each key's own counter
         self._budget: RedisBudget | None = None
         self._renewal: asyncio.Task[None] | None = None
 
-    def budget(self, profile: KrakenProfile, settings: EngineSettings, key_id: str
-               ) -> RedisBudget:
+    def budget(self, profile: KrakenProfile, settings: EngineSettings, key_id: str,
+               key_ids: Sequence[str] | None = None) -> RedisBudget:
+        """The engine's budget: ``key_id``'s API counter is the first key's; ``key_ids`` (a
+        pool, in the keys' order) name each key's own counter, ``api:<digest of the key>``."""
+        names = {key_id: self._digest}
+        if key_ids is not None:
+            if len(key_ids) != len(self._digests):
+                raise ValueError(f"{len(key_ids)} key ids for {len(self._digests)} keys")
+            names.update(zip(key_ids, self._digests, strict=True))
         self._budget = RedisBudget(profile, settings, self.link, self.account,
-                                   key_names={key_id: self._digest}, lease=self.lease)
+                                   key_names=names, lease=self.lease)
         return self._budget
 
     def start(self, count: Callable[[str], int], pairs: Iterable[str]) -> None:
@@ -160,9 +169,12 @@ class SharedPacer:
     async def __call__(self, endpoint: str, cost: float) -> None:
         if cost <= 0:
             return
+        key = SEND_KEY.get()  # a key pool: the key the lookup goes out on
+        if key is None:
+            SEND_KEY.set(key := self._key)  # (an id the pool does not know: its pick)
         while True:
             try:
-                c = await self._budget.charge_api(self._key, float(cost), self._clock.now())
+                c = await self._budget.charge_api(key, float(cost), self._clock.now())
             except StoreUnavailable:
                 await asyncio.sleep(1.0)
                 continue

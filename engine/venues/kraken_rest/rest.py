@@ -10,7 +10,9 @@ Wire order (the nonce rule)
 ---------------------------
 Requests on different keep-alive connections can be reordered by the network, and Kraken
 refuses a nonce below the highest it has seen for the key.  So each private request takes a
-key of the venue's :class:`~engine.core.keys.KeyPool` (one or more keys of one account) and
+key of the venue's :class:`~engine.core.keys.KeyPool` (one or more keys of one account) --
+the key the engine chose and charged (:data:`engine.core.apikeys.SEND_KEY`, a pool key's
+label), else the pool's pick -- and
 holds that key's wire slot from the taking of its nonce until the exchange is over: without
 a nonce window (``nonce_window=0``, the default) one request per key is on the wire; with a
 window, up to ``max_per_key`` as long as every nonce on the wire stays within the window of
@@ -54,6 +56,7 @@ import httpx
 import structlog
 
 from engine import kraken_errors as ke
+from engine.core.apikeys import SEND_KEY
 from engine.core.keys import KeyPool, LocalWire, NoKeysLeft, NonceSource, PoolKey, WireSlot
 from engine.venues.base import Reply, TransportError
 from engine.venues.kraken_rest.body import encode_private, form_value
@@ -334,7 +337,7 @@ class KrakenRestVenue:
         nonce's taking until the exchange is over (see :mod:`engine.core.keys`)."""
         path = f"/0/private/{endpoint}"
         try:
-            key, nonce = await pool.acquire()
+            key, nonce = await pool.acquire(SEND_KEY.get())
         except NoKeysLeft as e:
             raise TransportError(str(e), endpoint=endpoint, sent=False) from None
         try:
