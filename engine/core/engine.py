@@ -1,22 +1,17 @@
 """The engine: validates intents, queues them per pair, and sends each at the earliest
 moment the rate limits allow.
 
-This module keeps the public API, the pump, the timer, round trips and applying verdicts.
-Collaborators hold the state and return decisions: ``Intake`` (checks, coalescing),
-``Queues``, ``OrderBook``, a ``Budget`` (counters, cancel reserve, in-flight cap),
-``Fences``, ``Scheduler`` (one pump pass), ``judge`` (reply -> verdict), ``Settlement``.
+This module keeps the public API, the pump, the timer, round trips and applying verdicts;
+collaborators hold the state and return decisions (``Intake``, ``Queues``, ``OrderBook``,
+``Budget``, ``Fences``, ``Scheduler``, ``judge``, ``Settlement``).
 
 1. ``submit`` validates the intent, folds it into what is queued, and queues it on its pair.
-2. ``_pump`` computes each queue head's cost *now* (penalties depend on the order's age) and
-   asks the budget to charge it: what is charged is sent (work-conserving); for the first
-   head that does not fit it takes the earliest moment it will (decay, or a cheaper age
-   bucket).  A pass first *decides* what to send, then *dispatches* it (an observer records
-   the batch durably in between; if it cannot, nothing is sent and sending stops).
+2. ``_pump`` charges each queue head's cost *now* (penalties depend on the order's age):
+   what is charged is sent; the first head that does not fit gives the earliest moment it
+   will.  A pass *decides*, an observer records the batch, then it *dispatches* (nothing is
+   sent unrecorded).  A budget may answer later: the item waits aside, its pair blocked.
 3. One timer, armed at the earliest such moment over all queues, runs the pump again;
    replies run it too.  No polling, no sleep-and-retry.
-
-A budget may answer a charge later (an awaitable): the item waits aside with its pair
-blocked, then goes back to the front of its lane (charged) or waits as the answer says.
 """
 
 from __future__ import annotations
@@ -120,7 +115,8 @@ class Engine:
         self.start()
         return self
 
-    async def __aexit__(self, *exc: object) -> None: await self.aclose()
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     def start(self) -> None:
         """Accept intents from now on (``async with`` calls this)."""
