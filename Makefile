@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/ruff check limiters engine strategies tests benchmarks
 	$(BIN)/mypy
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-$$( [ -n "$$CI" ] && echo ci || echo default )} \
-		$(BIN)/pytest -q -n auto
+		$(BIN)/pytest -q -n auto --dist worksteal
 
 $(VENV)/.bench-installed: pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench,report]'

@@ -8,6 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.core.streams import examples
+
 from .harness import POINTS, crash_and_restart
 
 
@@ -37,7 +39,9 @@ def test_a_kill_mid_burst_then_restart(tmp_path: Path, point: str, on_start: str
     assert r.report.found_open > 0
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+# a whole run and a restart per example: a quarter of the profile's examples
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None,
+          max_examples=examples(0.25))
 @given(at=st.integers(1, 60), point=st.sampled_from(POINTS),
        on_start=st.sampled_from(["cancel", "adopt"]), seed=st.integers(0, 1000))
 def test_property_kill_anywhere_restart_keeps_the_invariants(
