@@ -64,10 +64,10 @@ from engine.run.live import LiveConfig, LiveError, LiveResult, MarginTooLarge, r
 from engine.run.transport_options import add_arguments as add_transport_arguments
 from engine.run.transport_options import options_from_args as transport_from_args
 from engine.shared import live as shared_store
-from engine.venues.kraken_rest.credentials import Credentials, CredentialsError
+from engine.venues.kraken_rest.credentials import Credentials
 from engine.venues.kraken_rest.rest import DEFAULT_BASE_URL
 
-__all__ = ["COMMAND", "configure", "load_credentials", "run"]
+__all__ = ["COMMAND", "configure", "run"]
 
 _PROG = "orderpace live"
 _DEFAULT_PAIRS = ("XBT/USD", "ETH/USD")
@@ -128,20 +128,6 @@ def configure(p: argparse.ArgumentParser) -> None:
     add_transport_arguments(p)
     journal_options.add_arguments(p)
     shared_store.add_arguments(p)
-
-
-def load_credentials(path: str | None) -> Credentials:
-    """Credentials from ``path`` or the environment; :class:`UsageError` (exit 2) if absent."""
-    try:
-        if path is not None:
-            return Credentials.from_file(path)
-        return Credentials.from_env()
-    except CredentialsError as e:
-        hint = "" if path is not None else (
-            "; set them, or pass --credentials-file FILE (for a local simulate-exchange, "
-            "use the demo key it prints)"
-        )
-        raise UsageError(f"no usable API credentials: {e}{hint}") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -42,6 +42,8 @@ from typing import Protocol, runtime_checkable
 import attrs
 import structlog
 
+from engine.aio import wait_turn
+
 __all__ = [
     "NONCE_STRIKES",
     "KeyHealth",
@@ -146,13 +148,7 @@ class LocalWire:
                     self._inflight.append(nonce)
                     return nonce
                 # a nonce taken and never sent is harmless: later ones are higher still
-            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(fut)
-            try:
-                await fut
-            finally:
-                if fut in self._waiters:
-                    self._waiters.remove(fut)
+            await wait_turn(self._waiters)
 
     def close(self, nonce: int) -> None:
         try:
@@ -270,13 +266,7 @@ class KeyPool:
                     raise
                 key.health.requests += 1
                 return key, nonce
-            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(fut)
-            try:
-                await fut
-            finally:
-                if fut in self._waiters:
-                    self._waiters.remove(fut)
+            await wait_turn(self._waiters)
 
     async def release(self, key: PoolKey, nonce: int) -> None:
         """``key``'s request sent with ``nonce`` is off the wire."""

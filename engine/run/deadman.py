@@ -17,11 +17,11 @@ refresh tries again); units are seconds on the engine's clock.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import TYPE_CHECKING
 
 import structlog
 
+from engine.aio import cancel_and_wait
 from engine.errors import EngineError
 from engine.intents import CancelAllOrdersAfter
 from engine.outcomes import Outcome
@@ -88,10 +88,7 @@ class DeadManSwitch:
     async def stop(self) -> None:
         """Stop refreshing (the countdown keeps running on the exchange)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def disarm(self, wait: float = 5.0) -> bool:
         """Stop refreshing and switch the countdown off (``timeout=0``), waiting at most

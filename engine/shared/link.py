@@ -17,7 +17,6 @@ are sent once more.  When Redis cannot be reached, every call of the batch fails
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 from collections import deque
 from typing import Any
@@ -26,6 +25,8 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError, ResponseError
+
+from engine.aio import cancel_and_wait
 
 __all__ = ["Link", "StoreUnavailable", "connect_client"]
 
@@ -180,10 +181,7 @@ class Link:
     async def aclose(self) -> None:
         """Stop the writer (calls still queued fail) and close the client."""
         w, self._writer = self._writer, None
-        if w is not None:
-            w.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await w
+        await cancel_and_wait(w)
         while self._pending:
             fut = self._pending.popleft()[3]
             if not fut.done():

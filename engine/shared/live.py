@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from engine.aio import cancel_and_wait
 from engine.clock import Clock
 from engine.core.apikeys import SEND_KEY
 from engine.core.engine import Engine, EngineSettings
@@ -143,10 +144,7 @@ class SharedStore:
     async def aclose(self) -> None:
         """Stop renewing, give the slots back (a clean exit) and close the connection."""
         r, self._renewal = self._renewal, None
-        if r is not None:
-            r.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await r
+        await cancel_and_wait(r)
         if self._budget is not None:
             with contextlib.suppress(StoreUnavailable):
                 await self._budget.release()

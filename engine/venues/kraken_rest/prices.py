@@ -11,13 +11,13 @@ clock's seconds.  A failed poll is logged and retried at the next interval.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 import structlog
 
+from engine.aio import cancel_and_wait
 from engine.clock import Clock
 from engine.markets import Markets
 from engine.numbers import positive_decimal
@@ -100,10 +100,7 @@ class TickerFeed:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         while True:
