@@ -9,7 +9,7 @@
                                 [--lockout-after N] [--lockout-seconds S]
                                 [--public-rate R] [--public-burst N] [--spread-ticks N]
                                 [--idle-timeout S] [--ws-token-ttl S] [--heartbeat S]
-                                [--key KEY --secret SECRET] [--fault SPEC ...]
+                                [--key KEY --secret SECRET ...] [--fault SPEC ...]
 
 It prints ``listening on http://127.0.0.1:PORT`` (``--port 0``: any free port, the bound
 one is printed), the WebSocket URL ``ws://127.0.0.1:PORT/v2`` and the API key to use.
@@ -186,10 +186,12 @@ def configure(p: argparse.ArgumentParser) -> None:
                         "a second)")
     p.add_argument("--seed", type=int, default=1, metavar="N",
                    help="random seed: prices, decay phase, jitter (default 1)")
-    p.add_argument("--key", help="API key to accept (default: the demo key, or "
-                                 "$ORDERPACE_SIM_API_KEY)")
-    p.add_argument("--secret", help="its base64 API secret (never printed; or "
-                                    "$ORDERPACE_SIM_API_SECRET)")
+    p.add_argument("--key", action="append", default=None,
+                   help="API key to accept (default: the demo key, or "
+                        "$ORDERPACE_SIM_API_KEY); repeat --key/--secret for several keys of "
+                        "one account (paired in order)")
+    p.add_argument("--secret", action="append", default=None,
+                   help="its base64 API secret (never printed; or $ORDERPACE_SIM_API_SECRET)")
     p.add_argument("--fault", action="append", type=_fault, default=[], metavar="SPEC",
                    help="inject a fault: KIND[:ENDPOINT[:NTH[:COUNT[:WHEN]]]], KIND one of "
                         "drop-reply, hang, http-5xx, malformed-json, unavailable, "

@@ -14,6 +14,8 @@ import pytest
 
 from engine.exchange.server import DEMO_KEY, DEMO_SECRET
 
+from .support import signed
+
 SECRET = base64.b64encode(b"simulate-exchange-cli-canary-secret-0123456789").decode()
 
 
@@ -64,6 +66,33 @@ def test_a_given_secret_is_never_printed(how: str) -> None:
     assert code == 0
     assert "cli-..." in out and DEMO_SECRET not in out
     assert SECRET not in out + err and SECRET.rstrip("=") not in out + err
+
+
+def test_several_keys_of_one_account() -> None:
+    second = base64.b64encode(b"simulate-exchange-cli-second-secret-987654").decode()
+    proc, url = start("--key", "cli-key-1", "--secret", SECRET,
+                      "--key", "cli-key-2", "--secret", second)
+    try:
+        for key, secret in (("cli-key-1", SECRET), ("cli-key-2", second), ("cli-key-3", SECRET)):
+            path, body, headers = signed("Balance", {}, 1, key=key, secret=secret)
+            req = urllib.request.Request(url + path, data=body, headers=headers)
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                errors = json.loads(resp.read())["error"]
+            assert errors == ([] if key != "cli-key-3" else ["EAPI:Invalid key"]), key
+    finally:
+        code, out, err = stop(proc)
+    assert code == 0 and "cli-..." in out
+    assert SECRET not in out + err and second not in out + err
+
+
+def test_unpaired_keys_are_a_usage_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "engine", "simulate-exchange", "--key", "k1", "--secret", SECRET,
+         "--key", "k2"],
+        capture_output=True, text=True, timeout=20,
+    )
+    assert result.returncode == 2
+    assert "got 2 key(s), 1 secret(s)" in result.stderr
 
 
 def test_half_a_key_pair_is_a_usage_error() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from engine.exchange.server.signing import secret_is_valid
 
@@ -63,24 +63,34 @@ def _check(key: str, secret: str) -> None:
 
 
 def server_keys(
-    key: str | None = None, secret: str | None = None, environ: Mapping[str, str] | None = None
+    key: str | Sequence[str] | None = None, secret: str | Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> ServerKeys:
-    """The keys to accept: ``key``/``secret`` if given, else the environment, else the demo.
+    """The keys to accept: ``key``/``secret`` if given (one pair, or lists paired in order:
+    several keys of one account), else the environment, else the demo.
 
-    Raises :class:`InvalidServerKey` (never showing the secret) when only one half of a pair
-    is given or the pair is malformed.
+    Raises :class:`InvalidServerKey` (never showing a secret) when only one half of a pair
+    is given or a pair is malformed.
     """
     env = os.environ if environ is None else environ
-    if key is None and secret is None:
-        key = env.get(KEY_VAR) or None
-        secret = env.get(SECRET_VAR) or None
+    keys = [key] if isinstance(key, str) else list(key or ())
+    secrets = [secret] if isinstance(secret, str) else list(secret or ())
+    if not keys and not secrets:
+        keys = [k for k in (env.get(KEY_VAR),) if k]
+        secrets = [s for s in (env.get(SECRET_VAR),) if s]
         where = f"{KEY_VAR} and {SECRET_VAR}"
     else:
         where = "--key and --secret"
-    if key is None and secret is None:
+    if not keys and not secrets:
         return ServerKeys({DEMO_KEY: DEMO_SECRET}, demo=True)
-    if key is None or secret is None:
-        raise InvalidServerKey(f"give both {where}, or neither (to use the demo key)")
-    key, secret = key.strip(), secret.strip()
-    _check(key, secret)
-    return ServerKeys({key: secret}, demo=False)
+    if len(keys) != len(secrets):
+        raise InvalidServerKey(f"give both {where} for each key, or neither (to use the "
+                               f"demo key): got {len(keys)} key(s), {len(secrets)} secret(s)")
+    pairs: dict[str, str] = {}
+    for k, sec in zip(keys, secrets, strict=True):
+        k, sec = k.strip(), sec.strip()
+        _check(k, sec)
+        if k in pairs:
+            raise InvalidServerKey(f"API key {k[:4]}... is given twice")
+        pairs[k] = sec
+    return ServerKeys(pairs, demo=False)
