@@ -191,18 +191,25 @@ end
 return slots(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
 """
 
+
+def _next_nonce(key: str, last_arg: str) -> str:
+    """Lua that takes and stores the next nonce of ``key`` (``KEYS[i]``) into ``nonce``:
+    ``max(stored + 1, Redis TIME in ms, the caller's last (``ARGV[j]``) + 1)``."""
+    return f"""
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local last = tonumber(redis.call('GET', {key}) or '-1')
+local nonce = math.max(last + 1, now_ms, tonumber({last_arg}) + 1)
+redis.call('SET', {key}, string.format('%.0f', nonce), 'EX', 86400)
+"""
+
+
 #: A key's next nonce, shared by every process on the key: ``max(last + 1, now_ms, floor +
 #: 1)`` (``ARGV[1]``: the caller's last nonce, should Redis have lost the value) where
 #: ``now_ms`` is Redis ``TIME`` in milliseconds (the unit of
 #: :class:`~engine.venues.kraken_rest.nonce.WallClockNonces`, so a key may move between
 #: the two).  ``KEYS[1]``: the key's nonce; the value is kept for a day after its last use.
-NONCE = """
-local t = redis.call('TIME')
-local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local last = tonumber(redis.call('GET', KEYS[1]) or '-1')
-local nonce = math.max(last + 1, now_ms, tonumber(ARGV[1]) + 1)
-redis.call('SET', KEYS[1], string.format('%.0f', nonce), 'EX', 86400)
-return string.format('%.0f', nonce)
+NONCE = _next_nonce("KEYS[1]", "ARGV[1]") + """return string.format('%.0f', nonce)
 """
 
 #: "One private request of a key on the wire", cluster-wide: ``KEYS[1]`` the key's wire
@@ -212,11 +219,7 @@ return string.format('%.0f', nonce)
 #: that dies with the lease loses it when the lease expires.
 WIRE_OPEN = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', tonumber(ARGV[2])) then
-  local t = redis.call('TIME')
-  local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local last = tonumber(redis.call('GET', KEYS[2]) or '-1')
-  local nonce = math.max(last + 1, now_ms, tonumber(ARGV[3]) + 1)
-  redis.call('SET', KEYS[2], string.format('%.0f', nonce), 'EX', 86400)
+""" + _next_nonce("KEYS[2]", "ARGV[3]") + """
   return string.format('%.0f', nonce)
 end
 return string.format('%.0f', -math.max(1, redis.call('PTTL', KEYS[1])))
