@@ -10,6 +10,11 @@ without an outcome, which a restart looks up on the exchange.  If the
 commit fails the future carries the :class:`~engine.journal.writer.JournalError`: the engine
 then sends none of those requests, fails their intents as not sent and stops sending.
 
+A second, synchronous commit comes from the venue (:meth:`JournalRecorder.on_wire`, its
+``on_wire`` note): the key the request goes out on and its nonce (REST), or its ``req_id``
+(WebSocket), committed right before the bytes leave -- the nonce is only drawn there,
+under the key's wire slot.  It flushes whatever else is buffered in the same transaction.
+
 At each such commit the recorder also writes every counter's modelled level (``levels``:
 ``[(name, units), ...]``, pair names and ``"api"``) with the wall time, so a restart can
 start from them, decayed to its own start.
@@ -29,6 +34,7 @@ import structlog
 from engine.clock import Clock
 from engine.core.observer import Outgoing
 from engine.core.orders import OrderView
+from engine.core.wirenote import SENDING
 from engine.intents import (
     AddOrder,
     AddOrderBatch,
@@ -169,6 +175,18 @@ class JournalRecorder:
                        self._clock.wall(), 0)
         self.writer.add("events", row)
         self._soon()
+
+    def on_wire(self, endpoint: str, key: str | None, nonce: int | None,
+                req_id: int | None) -> None:
+        """A venue's note (:class:`~engine.core.wirenote.WireNote`): the request of this
+        task's round trip goes out now on ``key`` with ``nonce`` (or as ``req_id``).  One
+        commit, before the venue writes; :class:`JournalError` if it fails."""
+        hid, attempt = SENDING.get() or (0, 0)
+        self.writer.add("events", (self.run, hid, "w", endpoint, key,
+                                   None if nonce is None else str(nonce), attempt,
+                                   None if req_id is None else str(req_id),
+                                   self._clock.wall(), 0))
+        self.writer.flush()
 
     def outcome(self, hid: int, outcome: Outcome) -> None:
         self.writer.add("events", (self.run, hid, "o", outcome.status.value, outcome.error,

@@ -1,6 +1,7 @@
 """One run's journal: open it, record the run, seed the counters, recover, close.
 
 >>> journal = Journal(path, clock=clock, account="api.kraken.com", key_id="k1")
+>>> journal.watch(rest_venue)                    # its key and nonce noted before the wire
 >>> async with Engine(venue, clock=clock, observer=journal.recorder, ...) as engine:
 ...     journal.seed(engine)                      # counters from the journal, decayed
 ...     report = await journal.recover(engine, on_start="adopt", strategy="quotes")
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from engine.clock import Clock
+from engine.core.wirenote import Noting
 from engine.journal.marks import userref_for
 from engine.journal.reader import read_state
 from engine.journal.recorder import JournalRecorder
@@ -68,6 +70,14 @@ class Journal:
         self.recorder = JournalRecorder(self.writer, self.run, clock, key_id=key_id)
         self.report: RecoveryReport | None = None
         self.seeded: dict[str, float] | None = None
+
+    def watch(self, *venues: object) -> None:
+        """Have each venue with an ``on_wire`` note (REST, WebSocket) journal the key and
+        nonce (or ``req_id``) of every private request before it is written
+        (:mod:`engine.core.wirenote`); others are left as they are."""
+        for venue in venues:
+            if isinstance(venue, Noting):
+                venue.on_wire = self.recorder.on_wire
 
     def seed(self, engine: Engine) -> dict[str, float]:
         """Record ``engine``'s counter levels from now on, and start them from the journal."""
