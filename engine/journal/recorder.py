@@ -13,7 +13,11 @@ then sends none of those requests, fails their intents as not sent and stops sen
 A second, synchronous commit comes from the venue (:meth:`JournalRecorder.on_wire`, its
 ``on_wire`` note): the key the request goes out on and its nonce (REST), or its ``req_id``
 (WebSocket), committed right before the bytes leave -- the nonce is only drawn there,
-under the key's wire slot.  It flushes whatever else is buffered in the same transaction.
+under the key's wire slot.  It flushes whatever else is buffered in the same transaction,
+the request rows included: so once the venues note every private request (``noted``, set
+by :meth:`~engine.journal.session.Journal.watch`), a batch of private requests is sent at
+once, its rows committed by each request's note (one commit per request instead of two);
+a batch with a public request still waits for the turn's commit.
 
 At each such commit the recorder also writes every counter's modelled level (``levels``:
 ``[(name, units), ...]``, pair names and ``"api"``) with the wall time, so a restart can
@@ -46,6 +50,7 @@ from engine.intents import (
 )
 from engine.journal.writer import JournalError, JournalWriter
 from engine.outcomes import Outcome
+from limiters.costs import is_public
 
 __all__ = ["JournalRecorder", "intent_ids"]
 
@@ -83,7 +88,7 @@ class JournalRecorder:
     """An :class:`~engine.core.observer.Observer` writing run ``run`` of ``writer``."""
 
     __slots__ = ("_clock", "_levels", "_scheduled", "_timer", "_waiting", "key_id", "linger",
-                 "run", "writer")
+                 "noted", "run", "writer")
 
     def __init__(self, writer: JournalWriter, run: int, clock: Clock, *, key_id: str,
                  levels: Levels | None = None, linger: float = 0.1) -> None:
@@ -96,6 +101,9 @@ class JournalRecorder:
         self._timer: asyncio.TimerHandle | None = None  # a lingering commit
         self.linger = linger  # seconds rows without requests may wait
         self._waiting: asyncio.Future[None] | None = None  # requests waiting for the commit
+        #: every private request is noted by its venue before the wire (:meth:`on_wire`
+        #: commits): a batch of private requests needs no commit of its own
+        self.noted = False
 
     def attach_levels(self, levels: Levels) -> None:
         """Where the counters' levels come from (the engine, once built)."""
@@ -139,7 +147,7 @@ class JournalRecorder:
                                    strategy, self._clock.wall(), 0))
         self._soon()
 
-    def requests_ready(self, batch: Sequence[Outgoing]) -> asyncio.Future[None]:
+    def requests_ready(self, batch: Sequence[Outgoing]) -> asyncio.Future[None] | None:
         wall = self._clock.wall()
         add, run, key = self.writer.add, self.run, self.key_id
         for o in batch:
@@ -151,6 +159,9 @@ class JournalRecorder:
             for name, level in self._levels():
                 add("counters", (name, level, wall))
         self.writer.check()  # a journal already failed: nothing more leaves
+        if self.noted and not any(is_public(o.endpoint) for o in batch):
+            self._soon()  # the venue's note commits these rows before the bytes leave
+            return None
         waiting = self._waiting
         if waiting is None:  # sent after this turn's commit, with everything else in it
             loop = asyncio.get_running_loop()

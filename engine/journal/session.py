@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from engine.clock import Clock
+from engine.clordid import MARK
 from engine.core.wirenote import Noting
-from engine.journal.marks import userref_for
+from engine.journal.marks import mark_for, userref_for
 from engine.journal.reader import read_state
 from engine.journal.recorder import JournalRecorder
 from engine.journal.recovery import RecoveryReport, recover, seed_counters
@@ -66,6 +67,10 @@ class Journal:
         self.writer = JournalWriter(self.path)
         self.before = read_state(self.writer.db)
         self.userref = userref_for(account, self.path)
+        #: the cl_ord_id mark of this journal, set for this context from now on (the
+        #: engine's and strategies' tasks started after it make marked cl_ord_ids)
+        self.mark = mark_for(account, self.path)
+        MARK.set(self.mark)
         self.run = self.writer.new_run(account=account, key_id=key_id, userref=self.userref)
         self.recorder = JournalRecorder(self.writer, self.run, clock, key_id=key_id)
         self.report: RecoveryReport | None = None
@@ -74,10 +79,13 @@ class Journal:
     def watch(self, *venues: object) -> None:
         """Have each venue with an ``on_wire`` note (REST, WebSocket) journal the key and
         nonce (or ``req_id``) of every private request before it is written
-        (:mod:`engine.core.wirenote`); others are left as they are."""
+        (:mod:`engine.core.wirenote`); others are left as they are.  Give every venue
+        private requests reach: once one notes, a batch of private requests is committed by
+        the notes alone (no group commit of its own)."""
         for venue in venues:
             if isinstance(venue, Noting):
                 venue.on_wire = self.recorder.on_wire
+                self.recorder.noted = True
 
     def seed(self, engine: Engine) -> dict[str, float]:
         """Record ``engine``'s counter levels from now on, and start them from the journal."""
@@ -96,7 +104,8 @@ class Journal:
         :meth:`seed` was not called): :func:`~engine.journal.recovery.recover`."""
         seeded = self.seeded if self.seeded is not None else self.seed(engine)
         self.report = await recover(engine, self.before, self.writer, on_start=on_start,
-                                    strategy=strategy, add_wait=add_wait, seeded=seeded)
+                                    strategy=strategy, add_wait=add_wait, seeded=seeded,
+                                    mark=self.mark)
         return self.report
 
     def close(self, summary: Mapping[str, Any] | None = None) -> None:

@@ -44,7 +44,8 @@ def nonce_of(request: httpx.Request) -> int:
 
 class Watching(httpx.AsyncHTTPTransport):
     """The loopback transport, checking the journal as each private request goes out:
-    its key and nonce must already be committed (read from another connection)."""
+    its request row, key and nonce must already be committed (read from another
+    connection)."""
 
     def __init__(self, journal: Path, labels: dict[str, str]) -> None:
         super().__init__()
@@ -57,8 +58,10 @@ class Watching(httpx.AsyncHTTPTransport):
         if request.url.path.startswith("/0/private/"):
             label, nonce = self.labels[request.headers["API-Key"]], nonce_of(request)
             with sqlite3.connect(self.journal) as db:
-                found = db.execute("SELECT 1 FROM wire WHERE key = ? AND nonce = ?",
-                                   (label, str(nonce))).fetchall()
+                found = db.execute(  # the request's row and its note's, both
+                    "SELECT 1 FROM wire w JOIN requests r ON r.run = w.run AND r.hid = w.hid "
+                    "AND r.attempt = w.attempt WHERE w.key = ? AND w.nonce = ?",
+                    (label, str(nonce))).fetchall()
             if not found:
                 self.unrecorded.append((label, nonce))
             self.sent[label].append(nonce)
