@@ -191,13 +191,17 @@ class JournalRecorder:
                 req_id: int | None) -> None:
         """A venue's note (:class:`~engine.core.wirenote.WireNote`): the request of this
         task's round trip goes out now on ``key`` with ``nonce`` (or as ``req_id``).  One
-        commit, before the venue writes; :class:`JournalError` if it fails."""
+        commit of the events and counter levels buffered (this row, the request's, its
+        intent's...) before the venue writes; order records follow within ``linger``
+        seconds.  :class:`JournalError` if it fails."""
         hid, attempt = SENDING.get() or (0, 0)
         self.writer.add("events", (self.run, hid, "w", endpoint, key,
                                    None if nonce is None else str(nonce), attempt,
                                    None if req_id is None else str(req_id),
                                    self._clock.wall(), 0))
-        self.writer.flush()
+        self.writer.flush(urgent=True)  # events and counter levels; order records linger
+        if self.writer.pending:
+            self._soon()
 
     def outcome(self, hid: int, outcome: Outcome) -> None:
         self.writer.add("events", (self.run, hid, "o", outcome.status.value, outcome.error,
