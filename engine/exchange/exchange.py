@@ -102,6 +102,8 @@ DEFAULT_PROCESSING_TIME = 0.0
 #: stall the exchange (a decay step of 1e308 s never releases anything).
 MAX_SETTING_SECONDS = 86_400.0
 
+_INF = math.inf
+
 _Handler = Callable[[MatchingEngine, Mapping[str, Any], float], Any]
 
 
@@ -121,11 +123,12 @@ class _Feed:
     def pull(self) -> None:
         """Read the next tick (``next_time`` becomes +inf when the path ends)."""
         for t, p in self._it:
-            if not (math.isfinite(t) and math.isfinite(p) and p > 0):
+            # finite time, finite price > 0 (NaN fails every comparison)
+            if not (-_INF < t < _INF and 0.0 < p < _INF):
                 raise ValueError(f"{self.market.name}: bad price tick ({t!r}, {p!r})")
             self.next_time, self.next_price = float(t), float(p)
             return
-        self.next_time = math.inf
+        self.next_time = _INF
 
     def ticks(self, price: float) -> int:
         """``price`` in whole ticks (nearest, at least 1)."""
@@ -284,7 +287,8 @@ class SimulatedKraken:
             if t > now:
                 break
             feed = feeds[ticks[0][1]]
-            engine.set_price(feed.market, feed.ticks(feed.next_price), t)
+            k = round(feed.next_price / feed.tick)  # feed.ticks(), inline (per tick)
+            engine.set_price(feed.market, k if k > 1 else 1, t)
             feed.pull()
             if feed.next_time < math.inf:
                 heapq.heapreplace(ticks, (feed.next_time, ticks[0][1]))
