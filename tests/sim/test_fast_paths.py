@@ -7,6 +7,7 @@ checked against the slow, obvious computation it replaces.
 from __future__ import annotations
 
 import itertools
+import math
 from decimal import Decimal
 
 import attrs
@@ -15,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.exchange import PriceTick, SimulatedKraken
+from engine.exchange.counters import TICK_ROUNDING, TickCounter
 from engine.exchange.events import price_tick
 from engine.exchange.markets import DEFAULT_MARKETS
 from engine.exchange.matching import MarketTrade
@@ -92,3 +94,38 @@ def test_market_trades_are_the_tape_as_value_objects() -> None:
     assert [t.trade_id for t in trades] == sorted(t.trade_id for t in trades)
     assert trades[-1].ordertype == "m" and trades[-1].volume == Decimal("0.01")
     assert all(t.volume == 1 and t.ordertype == "l" for t in trades[:-1])
+
+
+def _plain_level(level: float, time: float, now: float, decay: float, step: float,
+                 phase: float) -> float:
+    """The counter's level at ``now`` computed from scratch, both K() evaluated afresh."""
+    if now <= time or level == 0.0:
+        return level
+    if step == 0.0:
+        return max(0.0, level - decay * (now - time))
+
+    def k(t: float) -> int:
+        return math.floor((t - phase) / step + TICK_ROUNDING)
+
+    ticks = k(now) - k(time)
+    return level if ticks <= 0 else max(0.0, level - decay * step * ticks)
+
+
+@given(
+    step=st.sampled_from([0.0, 0.2, 0.5, 1.0, 3.0]),
+    phase=st.floats(0.0, 5.0),
+    moves=st.lists(st.tuples(st.floats(0.0, 4.0), st.integers(0, 9)), max_size=40),
+)
+def test_counter_with_cached_tick_index_equals_the_formula_bit_for_bit(
+    step: float, phase: float, moves: list[tuple[float, int]]
+) -> None:
+    c = TickCounter(125.0, 2.34, step=step, phase=phase, start=0.0)
+    level, time, now = 0.0, 0.0, 0.0
+    for dt, cost in moves:
+        now += dt
+        assert c.level(now) == _plain_level(level, time, now, 2.34, step, phase)
+        if cost:
+            level = _plain_level(level, time, now, 2.34, step, phase) + cost
+            time = max(time, now)
+            c.charge(cost, now)
+            assert c.state() == (level, time)
