@@ -32,9 +32,14 @@ TICK_ROUNDING = 1e-9
 
 
 class TickCounter:
-    """One decaying counter: ``maximum`` units, ``decay`` units/s, ticks of ``step`` s."""
+    """One decaying counter: ``maximum`` units, ``decay`` units/s, ticks of ``step`` s.
 
-    __slots__ = ("_level", "_time", "decay", "maximum", "peak", "phase", "step")
+    ``K(time)`` of the settled ``time`` is kept (``_k``): it changes only when the counter
+    settles, so reading the level at ``now`` computes ``K(now)`` alone.
+    """
+
+    __slots__ = ("_k", "_level", "_release", "_time", "decay", "maximum", "peak", "phase",
+                 "step")
 
     def __init__(
         self, maximum: float, decay: float, *, step: float = 0.0, phase: float = 0.0,
@@ -46,8 +51,10 @@ class TickCounter:
         self.decay = float(decay)
         self.step = float(step)
         self.phase = float(phase)
+        self._release = self.decay * self.step  # units released by one decay tick
         self._level = 0.0
         self._time = float(start)
+        self._k = self._ticks(self._time) if self.step else 0
         self.peak = 0.0
 
     def _ticks(self, t: float) -> int:
@@ -56,21 +63,24 @@ class TickCounter:
 
     def level(self, now: float) -> float:
         """Level (units) at ``now``; pure, changes nothing."""
-        if now <= self._time or self._level == 0.0:
-            return self._level
+        level = self._level
+        if now <= self._time or level == 0.0:
+            return level
         if self.step == 0.0:
-            released = self.decay * (now - self._time)
+            level -= self.decay * (now - self._time)
         else:
-            ticks = self._ticks(now) - self._ticks(self._time)
+            ticks = math.floor((now - self.phase) / self.step + TICK_ROUNDING) - self._k
             if ticks <= 0:
-                return self._level
-            released = self.decay * self.step * ticks
-        return max(0.0, self._level - released)
+                return level
+            level -= self._release * ticks
+        return level if level > 0.0 else 0.0
 
     def _settle(self, now: float) -> None:
         if now > self._time:
             self._level = self.level(now)
             self._time = now
+            if self.step:
+                self._k = math.floor((now - self.phase) / self.step + TICK_ROUNDING)
 
     def fits(self, cost: float, now: float) -> bool:
         """Whether ``level(now) + cost <= maximum`` (within :data:`TOLERANCE`)."""

@@ -31,6 +31,7 @@ __all__ = [
     "OrderPlaced",
     "PriceTick",
     "Subscriber",
+    "price_tick",
 ]
 
 
@@ -91,6 +92,26 @@ class PriceTick:
     time: float
     bid: Decimal | None = None
     ask: Decimal | None = None
+
+
+_new = object.__new__
+_SET_TICK = tuple(PriceTick.__dict__[f.name].__set__ for f in attrs.fields(PriceTick))
+
+
+def price_tick(pair: str, price: Decimal, time: float, bid: Decimal | None,
+               ask: Decimal | None) -> PriceTick:
+    """``PriceTick(pair, price, time, bid, ask)``, built about twice as fast: the exchange
+    makes one per pair per price step.  The frozen class's ``__init__`` goes through
+    ``object.__setattr__`` field by field; this writes the slots directly (the same object:
+    equal, hashable, immutable)."""
+    tick = _new(PriceTick)
+    s_pair, s_price, s_time, s_bid, s_ask = _SET_TICK
+    s_pair(tick, pair)
+    s_price(tick, price)
+    s_time(tick, time)
+    s_bid(tick, bid)
+    s_ask(tick, ask)
+    return tick
 
 
 @attrs.frozen(slots=True)

@@ -102,6 +102,8 @@ DEFAULT_PROCESSING_TIME = 0.0
 #: stall the exchange (a decay step of 1e308 s never releases anything).
 MAX_SETTING_SECONDS = 86_400.0
 
+_INF = math.inf
+
 _Handler = Callable[[MatchingEngine, Mapping[str, Any], float], Any]
 
 
@@ -121,11 +123,12 @@ class _Feed:
     def pull(self) -> None:
         """Read the next tick (``next_time`` becomes +inf when the path ends)."""
         for t, p in self._it:
-            if not (math.isfinite(t) and math.isfinite(p) and p > 0):
+            # finite time, finite price > 0 (NaN fails every comparison)
+            if not (-_INF < t < _INF and 0.0 < p < _INF):
                 raise ValueError(f"{self.market.name}: bad price tick ({t!r}, {p!r})")
             self.next_time, self.next_price = float(t), float(p)
             return
-        self.next_time = math.inf
+        self.next_time = _INF
 
     def ticks(self, price: float) -> int:
         """``price`` in whole ticks (nearest, at least 1)."""
@@ -284,7 +287,8 @@ class SimulatedKraken:
             if t > now:
                 break
             feed = feeds[ticks[0][1]]
-            engine.set_price(feed.market, feed.ticks(feed.next_price), t)
+            k = round(feed.next_price / feed.tick)  # feed.ticks(), inline (per tick)
+            engine.set_price(feed.market, k if k > 1 else 1, t)
             feed.pull()
             if feed.next_time < math.inf:
                 heapq.heapreplace(ticks, (feed.next_time, ticks[0][1]))
@@ -316,10 +320,20 @@ class SimulatedKraken:
     ) -> dict[str, Any]:
         """Process one request arriving at ``now`` (from network address ``client``, if any);
         Kraken's reply envelope."""
-        self.advance(now)
+        if now > self._now:  # advance(now), its quick exit inline (once per request)
+            self._now = now
         now = self._now
+        if self._next_event <= now:
+            self.advance(now)
         self.stats.requests[endpoint] += 1
-        return self._answer(lambda: self._dispatch(endpoint, params, key, now, client))
+        try:
+            result = self._dispatch(endpoint, params, key, now, client)
+        except Reject as r:
+            reply = self._refused(r.error)
+        else:
+            reply = {"error": [], "result": result}  # ke.envelope(result), inline
+        self._next_event = self._compute_next_event()
+        return reply
 
     def handle_ws(self, endpoint: str, params: Mapping[str, Any], *, now: float
                   ) -> dict[str, Any]:
@@ -339,13 +353,16 @@ class SimulatedKraken:
         try:
             result = call()
         except Reject as r:
-            err = r.error
-            self.stats.errors[ke.THROTTLED if err.startswith(ke.THROTTLED) else err] += 1
-            reply = ke.refusal(err)
+            reply = self._refused(r.error)
         else:
             reply = ke.envelope(result)
         self._next_event = self._compute_next_event()
         return reply
+
+    def _refused(self, err: str) -> dict[str, Any]:
+        """Count the refusal ``err`` (throttles under their bare name) and reply with it."""
+        self.stats.errors[ke.THROTTLED if err.startswith(ke.THROTTLED) else err] += 1
+        return ke.refusal(err)
 
     def is_public(self, endpoint: str) -> bool:
         """Whether ``endpoint`` is one of the public endpoints this exchange serves."""
@@ -366,7 +383,8 @@ class SimulatedKraken:
         ks = self._keys.get(key) if key is not None else None
         if ks is None:
             raise Reject(ke.INVALID_KEY)
-        if ks.lockout.locked(now):
+        lockout = ks.lockout
+        if lockout.until is not None and lockout.locked(now):
             raise Reject(ke.TEMPORARY_LOCKOUT)
         if self.processing_time > 0:
             busy = ks.busy_until(now, self.max_concurrent)
@@ -376,7 +394,7 @@ class SimulatedKraken:
         nonce = _parse_nonce(raw_nonce) if raw_nonce is not None else None
         if nonce is not None and not ks.nonces.acceptable(nonce):
             raise Reject(ke.INVALID_NONCE)
-        cost = api_cost(endpoint)
+        cost = _API_COST[endpoint]
         api = ks.api
         if api is None:
             api = ks.api = TickCounter(
@@ -384,10 +402,10 @@ class SimulatedKraken:
                 step=self.decay_step, phase=self.decay_phase, start=now,
             )
         if not api.fits(cost, now):
-            ks.lockout.offended(now)
+            lockout.offended(now)
             raise Reject(ke.API_RATE_LIMIT)
         # admitted: from here on the request is processed, whatever the endpoint answers
-        ks.lockout.admitted()
+        lockout.admitted()
         if cost:
             api.charge(cost, now)
         if nonce is not None:
@@ -420,6 +438,9 @@ class SimulatedKraken:
 
     def trading_level(self, pair: str, now: float) -> float:
         """The pair's trading-counter level at ``now`` (units; changes nothing)."""
+        counter = self.engine.counters.get(pair)  # keyed by wsname: the sampler's names
+        if counter is not None:
+            return counter.level(self._now if self._now > now else now)  # max(now, _now)
         return self.engine.trading_level(self.markets.get(pair), max(now, self._now))
 
     def api_level(self, key: str, now: float) -> float:
@@ -541,6 +562,9 @@ _PRIVATE: dict[str, _Handler] = {
 
 #: The private endpoint issuing WebSocket tokens (API cost 1).
 WS_TOKEN_ENDPOINT = "GetWebSocketsToken"
+
+#: API cost of each private endpoint (:func:`~engine.exchange.costs.api_cost`, looked up once).
+_API_COST: dict[str, int] = {e: api_cost(e) for e in (*_PRIVATE, WS_TOKEN_ENDPOINT)}
 
 #: The order endpoints WebSocket v2 reaches (:meth:`SimulatedKraken.handle_ws`).
 WS_ORDER_ENDPOINTS: frozenset[str] = frozenset({

@@ -48,8 +48,8 @@ from engine.exchange.events import (
     OrderCancelled,
     OrderFilled,
     OrderPlaced,
-    PriceTick,
     Subscriber,
+    price_tick,
 )
 from engine.exchange.markets import ExchangeMarket as Market
 from engine.exchange.markets import ExchangeMarkets
@@ -110,6 +110,10 @@ class OwnTrade:
     trade_id: int
 
 
+#: One tape entry: :class:`MarketTrade`'s fields in its order.
+_TapeEntry = tuple[float, int, Decimal, str, str, int]
+
+
 def order_age(order: Order, now: float) -> float:
     """Seconds since the order was created or last amended, at arrival ``now``.
 
@@ -140,6 +144,7 @@ class MatchingEngine:
         self.decay_step = decay_step
         self.decay_phase = decay_phase
         self.spread = spread
+        self._half_spread = spread // 2
         self.books: dict[str, Book] = {m.name: Book(m) for m in markets}
         self.counters: dict[str, TickCounter] = {}
         self.open: dict[str, Order] = {}
@@ -147,7 +152,9 @@ class MatchingEngine:
         self.closed: OrderedDict[str, Order] = OrderedDict()
         self.closed_history = closed_history
         self.prices: dict[str, int] = {}  # market price (last trade) per pair, in ticks
-        self.market_trades: dict[str, deque[MarketTrade]] = {
+        # the tape per pair: MarketTrade fields as plain tuples (one per price tick, so
+        # cheap to keep); :meth:`market_trades` builds the value objects when asked
+        self.tape: dict[str, deque[_TapeEntry]] = {
             m.name: deque(maxlen=MARKET_TRADES_KEPT) for m in markets
         }
         self.trades: OrderedDict[str, OwnTrade] = OrderedDict()
@@ -225,6 +232,10 @@ class MatchingEngine:
         """Best ask (ticks): ``bid + spread``."""
         return self.bid_ticks(market) + self.spread
 
+    def market_trades(self, pair: str) -> list[MarketTrade]:
+        """The pair's kept market trades (wsname), oldest first."""
+        return [MarketTrade(*entry) for entry in self.tape[pair]]
+
     def price(self, market: Market) -> Decimal:
         """The pair's market price, its last trade (quote units)."""
         return market.tick_size * self.prices[market.name]
@@ -237,20 +248,31 @@ class MatchingEngine:
     def set_price(self, market: Market, ticks: int, t: float) -> None:
         """The price moved to ``ticks`` at ``t``: record the market trade, fill every resting
         order the new quote reaches."""
-        name, size = market.name, market.tick_size
-        before = self.prices.get(name)
-        self.prices[name] = ticks
+        name = market.name
+        prices = self.prices
+        before = prices.get(name)
+        prices[name] = ticks
         if before is not None:
-            self.market_trades[name].append(MarketTrade(
-                t, ticks, _ONE, "s" if ticks < before else "b", "l", next(self._trade_ids)))
-        bid = max(1, ticks - self.spread // 2)  # bid_ticks and ask_ticks, inline (per tick)
+            self.tape[name].append(
+                (t, ticks, _ONE, "s" if ticks < before else "b", "l", next(self._trade_ids)))
+        bid = ticks - self._half_spread  # bid_ticks and ask_ticks, inline (per tick)
+        if bid < 1:
+            bid = 1
         ask = bid + self.spread
-        if self._subs or self._life:
-            self.emit(PriceTick(name, size * ticks, t, size * bid, size * ask))
-        for order in self.books[name].crossed(bid, ask):
-            self.unindex(order)
-            assert order.price is not None
-            self.fill(order, order.price, t, maker=True)
+        subs = self._subs
+        if subs or self._life:
+            size = market.tick_size
+            event = price_tick(name, size * ticks, t, size * bid, size * ask)
+            if len(subs) == 1 and not self._life:
+                subs[0](event)
+            else:
+                self.emit(event)
+        book = self.books[name]
+        if book.open and book.reaches(bid, ask):
+            for order in book.crossed(bid, ask):
+                self.unindex(order)
+                assert order.price is not None
+                self.fill(order, order.price, t, maker=True)
 
     # -- order lifecycle -----------------------------------------------------------------
 
@@ -340,7 +362,7 @@ class MatchingEngine:
         if len(self.trades) > self.closed_history:
             self.trades.popitem(last=False)
         side = ("b" if order.is_buy else "s") if not maker else ("s" if order.is_buy else "b")
-        self.market_trades[m.name].append(MarketTrade(
+        self.tape[m.name].append((
             now, self.ticks_of(m, price), order.volume, side,
             "m" if order.ordertype == "market" else "l", trade_id))
         return own

@@ -171,6 +171,13 @@ class Book:
         del self.open[order.txid]
         order.seq = 0
 
+    def reaches(self, bid: int, ask: int) -> bool:
+        """Whether the best buy limit is at or above ``ask`` or the best sell limit at or
+        below ``bid`` (ticks), stale heap entries included: a quick "maybe" before
+        :meth:`crossed`, which skips them (a stale top only costs that call)."""
+        buys, sells = self._buys, self._sells
+        return bool((buys and buys[0][0] <= -ask) or (sells and sells[0][0] <= bid))
+
     def crossed(self, bid: int, ask: int) -> list[Order]:
         """Remove and return every order the quote ``bid``/``ask`` (ticks) reaches, best limit
         first: buys limited at or above the ask, sells at or below the bid."""

@@ -103,7 +103,7 @@ def asset_pairs(x: MatchingEngine, params: Mapping[str, Any], _now: float) -> di
 
 def _stats(x: MatchingEngine, m: ExchangeMarket, now: float) -> dict[str, Any]:
     """Volume, VWAP, trade count, low, high over the kept trades of the last 24 h."""
-    recent = [t for t in x.market_trades[m.name] if t.time > now - 86_400.0]
+    recent = [t for t in x.market_trades(m.name) if t.time > now - 86_400.0]
     last = m.format_price(x.price(m))
     if not recent:
         return {"v": ["0.00000000", "0.00000000"], "p": [last, last], "t": [0, 0],
@@ -122,8 +122,8 @@ def ticker(x: MatchingEngine, params: Mapping[str, Any], now: float) -> dict[str
     out: dict[str, Any] = {}
     for m in _pairs(x, params):
         bid, ask = x.quote(m)
-        kept = x.market_trades[m.name]
-        last_vol = m.format_volume(kept[-1].volume if kept else Decimal(0))
+        kept = x.tape[m.name]
+        last_vol = m.format_volume(kept[-1][2] if kept else Decimal(0))
         out[m.rest_name] = {
             "a": [m.format_price(ask), "1", "1.000"],
             "b": [m.format_price(bid), "1", "1.000"],
@@ -155,7 +155,7 @@ def trades(x: MatchingEngine, params: Mapping[str, Any], _now: float) -> dict[st
         since = int(raw) if raw not in (None, "") else 0
     except (TypeError, ValueError):
         raise invalid("since") from None
-    kept = [t for t in x.market_trades[m.name] if t.trade_id > since][-n:]
+    kept = [t for t in x.market_trades(m.name) if t.trade_id > since][-n:]
     rows = [[m.format_price(m.tick_size * t.ticks), m.format_volume(t.volume),
              round(x.epoch + t.time, 4), t.side, t.ordertype, "", t.trade_id] for t in kept]
     last = kept[-1].trade_id if kept else since
