@@ -191,14 +191,17 @@ class MatchingEngine:
         self, market: Market, units: float, fixed: float, now: float, check: Callable[[], None]
     ) -> None:
         """Steps 2 and 3 of the module docstring: rate check, order checks, charge."""
-        if not self.counter(market, now).fits(units, now):
+        counter = self.counter(market, now)
+        if not counter.fits(units, now):
             raise Reject(ke.ORDER_RATE_LIMIT)
         try:
             check()
         except Reject:
             self.charge(market, fixed, now)
             raise
-        self.charge(market, units, now)
+        if units:  # self.charge(market, units, now), the counter already in hand
+            counter.charge(units, now)
+            self.stats.charged(market.name, units)
 
     def trading_level(self, market: Market, now: float) -> float:
         """The pair's trading-counter level at ``now`` (0 if never charged)."""
@@ -262,7 +265,11 @@ class MatchingEngine:
         subs = self._subs
         if subs or self._life:
             size = market.tick_size
-            event = price_tick(name, size * ticks, t, size * bid, size * ask)
+            # quote units: size * ticks, size * bid, size * ask (with a one-tick spread the
+            # bid is the price, and size * ask == size * bid + size exactly: decimals)
+            last = size * ticks
+            low = last if bid == ticks else size * bid
+            event = price_tick(name, last, t, low, low + size if ask == bid + 1 else size * ask)
             if len(subs) == 1 and not self._life:
                 subs[0](event)
             else:

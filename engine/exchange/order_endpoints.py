@@ -117,7 +117,9 @@ def amend_order(x: MatchingEngine, params: Mapping[str, Any], now: float) -> dic
     limit = params.get("limit_price")
     if qty in (None, "") and limit in (None, ""):
         raise invalid("order_qty")
-    post_only = parse_bool(params.get("post_only", False), "post_only")
+    post_only = params.get("post_only", False)
+    if post_only is not False:  # parse_bool(False) is False: only other values are parsed
+        post_only = parse_bool(post_only, "post_only")
     if order is None:
         gone = x.closed.get(txid) if isinstance(txid, str) else None
         if gone is not None:

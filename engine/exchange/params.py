@@ -67,9 +67,16 @@ def invalid(field: str) -> Reject:
 
 def parse_decimal(value: object, field: str) -> Decimal:
     """``value`` as a finite decimal > 0 (strings, ints, floats, Decimals), else invalid."""
-    if isinstance(value, bool):
+    if type(value) is str:  # what the wire carries: the common case, checked first
+        if "_" in value:  # Python accepts "1_000"; Kraken does not
+            raise invalid(field)
+        try:
+            d = Decimal(value.strip())
+        except (InvalidOperation, ValueError):
+            raise invalid(field) from None
+    elif isinstance(value, bool):
         raise invalid(field)
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         d = value
     elif isinstance(value, str | int | float):
         if isinstance(value, str) and "_" in value:  # Python accepts "1_000"; Kraken does not
@@ -202,9 +209,12 @@ def parse_oflags(value: object, ordertype: str) -> str:
 def parse_volume(value: object, market: Market, field: str = "volume") -> Decimal:
     """A positive volume with at most ``lot_decimals`` decimals."""
     v = parse_decimal(value, field)
-    exponent = v.normalize().as_tuple().exponent
+    exponent = v.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -market.lot_decimals:
-        raise invalid(field)
+        # more places than allowed as written: invalid unless they are trailing zeros
+        exponent = v.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -market.lot_decimals:
+            raise invalid(field)
     return v
 
 
