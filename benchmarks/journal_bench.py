@@ -110,6 +110,7 @@ async def _live_once(url: str, per_pair: int, on: bool) -> tuple[float, int]:
         async with engine:
             if j is not None:
                 j.seed(engine)
+                j.watch(rest)  # key and nonce committed before each request's bytes
             await asyncio.gather(*[engine.submit(i) for i in warm])  # imports, TLS, pools
             gc.collect()
             cpu0 = time.process_time()

@@ -77,19 +77,19 @@ def _spec(strategy: type[Strategy[Any]], pairs: tuple[str, ...], *settings: str)
 WORKLOADS: tuple[Workload, ...] = (
     Workload(
         "saturate", "saturating IOC adds on one pair (20 outstanding)",
-        (_spec(Saturate, (XBT,)),), full=600.0, quick=30.0, saturating=True,
+        (_spec(Saturate, (XBT,)),), full=600.0, quick=10.0, saturating=True,
     ),
     Workload(
         "burst", "adds at 20/s per pair, each cancelled at a random age of 1-30 s",
-        (_spec(Burst, (XBT, ETH)),), full=600.0, quick=30.0, saturating=True,
+        (_spec(Burst, (XBT, ETH)),), full=600.0, quick=10.0, saturating=True,
     ),
     Workload(
         "market-maker", "two-sided quotes re-quoted with AmendOrder on three pairs",
-        (_spec(MarketMaker, (XBT, ETH, SOL)),), full=600.0, quick=30.0,
+        (_spec(MarketMaker, (XBT, ETH, SOL)),), full=600.0, quick=10.0,
     ),
     Workload(
         "orders+queries", "burst-style orders on one pair plus 1 private query/s",
-        (_spec(OrdersAndQueries, (XBT,)),), full=600.0, quick=30.0,
+        (_spec(OrdersAndQueries, (XBT,)),), full=600.0, quick=10.0,
     ),
     Workload(
         "shared-key", "market-maker (3 pairs) + burst (XBT/USD) + twap (ETH/USD) on one key",
@@ -98,7 +98,7 @@ WORKLOADS: tuple[Workload, ...] = (
             _spec(Burst, (XBT,), "orders_per_second=10"),
             _spec(Twap, (ETH,), "slices=40"),
         ),
-        full=600.0, quick=30.0,
+        full=600.0, quick=10.0,
     ),
 )
 

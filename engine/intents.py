@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from engine.clordid import new_cl_ord_id
 from engine.errors import InvalidIntent
 
 __all__ = [
@@ -173,7 +174,7 @@ def _ids(value: Iterable[str]) -> tuple[str, ...]:
 
 
 def _new_cl_ord_id() -> str:
-    return str(uuid.uuid4())
+    return new_cl_ord_id()  # a UUID v4, marked as the journal's (engine.clordid)
 
 
 @attrs.frozen(slots=True)

@@ -11,11 +11,11 @@ again on the next tick.
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 import attrs
 
+from engine.clordid import new_cl_ord_id
 from engine.intents import AddOrder, AddOrderBatch, Side
 from strategies.base import Fill, OrderUpdate, Strategy, Tick
 from strategies.params import param
@@ -87,7 +87,7 @@ class Grid(Strategy[GridParams]):
         )
         for o in orders:
             if out.error is None or "never sent" not in out.error:
-                self._retry.append(attrs.evolve(o, cl_ord_id=str(uuid.uuid4()), deadline=None))
+                self._retry.append(attrs.evolve(o, cl_ord_id=new_cl_ord_id(), deadline=None))
 
     def on_tick(self, tick: Tick) -> None:
         if not self._retry:

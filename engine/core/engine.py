@@ -371,7 +371,7 @@ class Engine:
     def _resolve(self, item: Item, status: Status, *, txid: str | None = None,
                  error: str | None = None, result: Mapping[str, Any] | None = None,
                  sent: bool | None = None) -> None:
-        if item.future.done():
+        if not item.end():  # one outcome per intent, even if a waiter cancelled its handle
             return
         self.outcomes[status.value] += 1
         outcome = Outcome(
@@ -380,7 +380,7 @@ class Engine:
             result=result, sent=item.attempts > 0 if sent is None else sent,
             attempts=item.attempts,
         )
-        item.future.set_result(outcome)
+        item.settle(outcome)
         if self._observer is not None:
             self._observer.outcome(item.hid, outcome)
 

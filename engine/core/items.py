@@ -16,7 +16,7 @@ from engine.intents import (
     OrderType,
     TimeInForce,
 )
-from engine.outcomes import Handle
+from engine.outcomes import Handle, Outcome
 
 __all__ = ["PRIORITY_OF", "Item", "Where", "orders_of", "rests"]
 
@@ -38,6 +38,7 @@ class Item:
         "attempts",
         "cost",
         "deadline",
+        "ended",
         "epoch",
         "future",
         "hid",
@@ -78,6 +79,22 @@ class Item:
         self.precharged = False  # its cost was charged by an asynchronous budget answer
         self.epoch = 0  # ... with its pair's count of forced charges then
         self.key: str | None = None  # the API key it goes out on (a key pool; None: any)
+        self.ended = False  # its outcome was decided (see end)
+
+    def end(self) -> bool:
+        """Mark the intent's outcome decided: True the first time, False after.  Not the
+        handle's state: a waiter that cancelled the handle stopped only its own wait (a
+        task awaiting the handle, cancelled at shutdown), and the intent still gets its
+        one outcome -- told to the observer (the journal) like any other."""
+        if self.ended:
+            return False
+        self.ended = True
+        return True
+
+    def settle(self, outcome: Outcome) -> None:
+        """Give the handle ``outcome``, unless a waiter cancelled it."""
+        if not self.future.done():
+            self.future.set_result(outcome)
 
 
 PRIORITY_OF: dict[type, Priority] = {

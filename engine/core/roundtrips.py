@@ -4,7 +4,9 @@ A venue that can start a request itself (:class:`~engine.venues.base.SendingVenu
 simulated one) is given the reply callback and returns a future (kept, for shutdown, and
 carrying any failure) -- no task, no coroutine per request.  Any other venue's
 ``request`` coroutine runs as a task, with :data:`~engine.core.apikeys.SEND_KEY` set to
-the API key the engine chose for the item (a key pool).  Either way the end is reported once to
+the API key the engine chose for the item (a key pool), and
+:data:`~engine.core.wirenote.SENDING` to its ``(hid, attempt)``.  Either way the end is
+reported once to
 ``complete(item, endpoint, reply, error)``: the reply, or the error (``TransportError`` as
 raised, anything else as it was), or neither when the round trip was cut short at
 shutdown (the task or future cancelled).  Both kinds are kept in the engine's
@@ -20,6 +22,7 @@ from typing import Any
 from engine.core.apikeys import SEND_KEY
 from engine.core.items import Item
 from engine.core.tasks import Tasks
+from engine.core.wirenote import SENDING
 from engine.venues.base import Reply, SendingVenue, Venue
 
 __all__ = ["Complete", "RoundTrips"]
@@ -58,6 +61,7 @@ class RoundTrips:
     async def _roundtrip(self, item: Item, endpoint: str, params: dict[str, Any]) -> None:
         if item.key is not None:  # this task's context only: the venue sends on that key
             SEND_KEY.set(item.key)
+        SENDING.set((item.hid, item.attempts))  # what a venue's wire note records
         try:
             reply = await self._venue.request(endpoint, params)
         except asyncio.CancelledError:

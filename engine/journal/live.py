@@ -3,6 +3,7 @@
 * :meth:`LiveJournal.open` -- the run's :class:`~engine.journal.session.Journal` at
   ``config.journal`` (None: no journal);
 * :attr:`observer` -- for the engine (None without a journal);
+* :meth:`watch` -- the REST (and WebSocket) venue: key and nonce noted before the wire;
 * :meth:`seed` -- before the first request: counters from the journal, decayed to now; with
   ``config.start_levels == "max"`` (no journal: ``--journal off``) every pair's trading
   counter starts at its maximum;
@@ -57,6 +58,11 @@ class LiveJournal:
     @property
     def observer(self) -> JournalRecorder | None:
         return None if self.journal is None else self.journal.recorder
+
+    def watch(self, *venues: object) -> None:
+        """The venues whose private requests are noted before the wire (key, nonce)."""
+        if self.journal is not None:
+            self.journal.watch(*venues)
 
     def seed(self, engine: Engine) -> None:
         if self.journal is not None:

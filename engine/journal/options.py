@@ -11,7 +11,10 @@
   account's counters hold, so each pair's trading counter starts at its maximum.
 
 The journal is opened once here, so an unusable path (a directory that cannot be made, a
-read-only file) is a usage error naming it, before anything is sent.
+read-only file) is a usage error naming it, before anything is sent -- and so is a journal
+another process holds (its lock, :mod:`engine.journal.lock`: exit 2, one line).  The run
+itself then takes the lock for its whole length (the rare process that takes it in
+between makes the run fail at start with the same line, exit 1).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from engine.journal.lock import JournalLock
 from engine.journal.session import default_path
 from engine.journal.writer import JournalError, JournalWriter
 
@@ -46,6 +50,7 @@ def live_settings(args: argparse.Namespace, api_key: str) -> dict[str, Any]:
     path = default_path(args.base_url, api_key) if value is None else value
     try:
         JournalWriter(path).close()
+        JournalLock(path).release()  # another run on this journal: a usage error, now
     except JournalError as e:
         raise ValueError(f"argument --journal: {e}") from None
     return {"journal": str(path), "on_start": args.on_start, "start_levels": "empty"}

@@ -5,8 +5,10 @@ OpenOrders result: txid -> Kraken's order record) and what the lookups of single
 found (cl_ord_id -> ``(txid, status)``, or None: the exchange has no such order).
 
 **Whose orders.**  An open order is this journal's when its cl_ord_id or txid is one the
-journal recorded (every cl_ord_id is recorded before its add leaves); any other open order
--- placed by hand, by another program, with another key -- is left alone.
+journal recorded (every cl_ord_id is recorded before its add leaves), or when its cl_ord_id
+carries the journal's ``mark`` (:mod:`engine.clordid`: found even if the journal lost its
+row); any other open order -- placed by hand, by another program, with another key, with a
+cl_ord_id of another form or none -- is left alone.
 
 **Every unresolved intent gets exactly one outcome** (:class:`Resolved`):
 
@@ -32,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from engine.clordid import carries
 from engine.journal.reader import IntentRow, JournalState
 
 __all__ = ["ExchangeOrder", "Plan", "Resolved", "lookups", "plan"]
@@ -88,8 +91,10 @@ def _dec(value: object) -> Decimal | None:
     return d if d.is_finite() else None
 
 
-def _ours(txid: str, info: Mapping[str, Any], known: frozenset[str]) -> bool:
-    return txid in known or info.get("cl_ord_id") in known
+def _ours(txid: str, info: Mapping[str, Any], known: frozenset[str], mark: str | None
+          ) -> bool:
+    cid = info.get("cl_ord_id")
+    return txid in known or cid in known or (mark is not None and carries(cid, mark))
 
 
 def lookups(state: JournalState, open_orders: Mapping[str, Any]) -> list[str]:
@@ -105,8 +110,10 @@ def lookups(state: JournalState, open_orders: Mapping[str, Any]) -> list[str]:
 
 
 def plan(state: JournalState, open_orders: Mapping[str, Any], found: Found, *,
-         now_wall: float, add_wait: float, final: bool = False) -> Plan:
-    """What to do (module docstring).  ``final``: decide every add now (no more waiting)."""
+         now_wall: float, add_wait: float, final: bool = False, mark: str | None = None
+         ) -> Plan:
+    """What to do (module docstring).  ``final``: decide every add now (no more waiting);
+    ``mark``: the journal's cl_ord_id mark (None: recorded ids only)."""
     journal = {o.cl_ord_id: o for o in state.open_orders}
     ours: list[ExchangeOrder] = []
     foreign: list[str] = []
@@ -118,7 +125,7 @@ def plan(state: JournalState, open_orders: Mapping[str, Any], found: Found, *,
         open_refs[txid] = txid
         if cid:
             open_refs[cid] = txid
-        if not _ours(txid, info, state.known_ids):
+        if not _ours(txid, info, state.known_ids, mark):
             foreign.append(txid)
             continue
         d = info.get("descr")

@@ -10,6 +10,15 @@ without an outcome, which a restart looks up on the exchange.  If the
 commit fails the future carries the :class:`~engine.journal.writer.JournalError`: the engine
 then sends none of those requests, fails their intents as not sent and stops sending.
 
+A second, synchronous commit comes from the venue (:meth:`JournalRecorder.on_wire`, its
+``on_wire`` note): the key the request goes out on and its nonce (REST), or its ``req_id``
+(WebSocket), committed right before the bytes leave -- the nonce is only drawn there,
+under the key's wire slot.  It flushes whatever else is buffered in the same transaction,
+the request rows included: so once the venues note every private request (``noted``, set
+by :meth:`~engine.journal.session.Journal.watch`), a batch of private requests is sent at
+once, its rows committed by each request's note (one commit per request instead of two);
+a batch with a public request still waits for the turn's commit.
+
 At each such commit the recorder also writes every counter's modelled level (``levels``:
 ``[(name, units), ...]``, pair names and ``"api"``) with the wall time, so a restart can
 start from them, decayed to its own start.
@@ -29,6 +38,7 @@ import structlog
 from engine.clock import Clock
 from engine.core.observer import Outgoing
 from engine.core.orders import OrderView
+from engine.core.wirenote import SENDING
 from engine.intents import (
     AddOrder,
     AddOrderBatch,
@@ -40,6 +50,7 @@ from engine.intents import (
 )
 from engine.journal.writer import JournalError, JournalWriter
 from engine.outcomes import Outcome
+from limiters.costs import is_public
 
 __all__ = ["JournalRecorder", "intent_ids"]
 
@@ -77,7 +88,7 @@ class JournalRecorder:
     """An :class:`~engine.core.observer.Observer` writing run ``run`` of ``writer``."""
 
     __slots__ = ("_clock", "_levels", "_scheduled", "_timer", "_waiting", "key_id", "linger",
-                 "run", "writer")
+                 "noted", "run", "writer")
 
     def __init__(self, writer: JournalWriter, run: int, clock: Clock, *, key_id: str,
                  levels: Levels | None = None, linger: float = 0.1) -> None:
@@ -90,6 +101,9 @@ class JournalRecorder:
         self._timer: asyncio.TimerHandle | None = None  # a lingering commit
         self.linger = linger  # seconds rows without requests may wait
         self._waiting: asyncio.Future[None] | None = None  # requests waiting for the commit
+        #: every private request is noted by its venue before the wire (:meth:`on_wire`
+        #: commits): a batch of private requests needs no commit of its own
+        self.noted = False
 
     def attach_levels(self, levels: Levels) -> None:
         """Where the counters' levels come from (the engine, once built)."""
@@ -133,7 +147,7 @@ class JournalRecorder:
                                    strategy, self._clock.wall(), 0))
         self._soon()
 
-    def requests_ready(self, batch: Sequence[Outgoing]) -> asyncio.Future[None]:
+    def requests_ready(self, batch: Sequence[Outgoing]) -> asyncio.Future[None] | None:
         wall = self._clock.wall()
         add, run, key = self.writer.add, self.run, self.key_id
         for o in batch:
@@ -145,6 +159,9 @@ class JournalRecorder:
             for name, level in self._levels():
                 add("counters", (name, level, wall))
         self.writer.check()  # a journal already failed: nothing more leaves
+        if self.noted and not any(is_public(o.endpoint) for o in batch):
+            self._soon()  # the venue's note commits these rows before the bytes leave
+            return None
         waiting = self._waiting
         if waiting is None:  # sent after this turn's commit, with everything else in it
             loop = asyncio.get_running_loop()
@@ -169,6 +186,22 @@ class JournalRecorder:
                        self._clock.wall(), 0)
         self.writer.add("events", row)
         self._soon()
+
+    def on_wire(self, endpoint: str, key: str | None, nonce: int | None,
+                req_id: int | None) -> None:
+        """A venue's note (:class:`~engine.core.wirenote.WireNote`): the request of this
+        task's round trip goes out now on ``key`` with ``nonce`` (or as ``req_id``).  One
+        commit of the events and counter levels buffered (this row, the request's, its
+        intent's...) before the venue writes; order records follow within ``linger``
+        seconds.  :class:`JournalError` if it fails."""
+        hid, attempt = SENDING.get() or (0, 0)
+        self.writer.add("events", (self.run, hid, "w", endpoint, key,
+                                   None if nonce is None else str(nonce), attempt,
+                                   None if req_id is None else str(req_id),
+                                   self._clock.wall(), 0))
+        self.writer.flush(urgent=True)  # events and counter levels; order records linger
+        if self.writer.pending:
+            self._soon()
 
     def outcome(self, hid: int, outcome: Outcome) -> None:
         self.writer.add("events", (self.run, hid, "o", outcome.status.value, outcome.error,

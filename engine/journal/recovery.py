@@ -9,7 +9,8 @@ level for starts at its maximum when the journal has earlier runs (something may
 traded there unseen); a new journal records the first run and starts from zero.  With no
 journal at all (``--journal off``) the live run starts every trading counter at its max.
 
-:func:`recover` then, when the journal holds unfinished work:
+:func:`recover` then, when the journal holds unfinished work (or is new: marked orders
+of a lost journal may be open, :mod:`engine.journal.marks`):
 
 1. one OpenOrders (2 API units), and one QueryOrders (1 unit) per unresolved add that was
    sent and is not open -- all submitted through the engine, so paced on its API counter
@@ -131,12 +132,13 @@ async def _look_up(engine: Engine, ids: list[str]) -> dict[str, tuple[str, str] 
     return found
 
 
-async def _plan(engine: Engine, state: JournalState, add_wait: float) -> tuple[Plan, int, float]:
+async def _plan(engine: Engine, state: JournalState, add_wait: float, mark: str | None
+                ) -> tuple[Plan, int, float]:
     clock = engine.clock
     open_orders = await _open_orders(engine)
     ids = lookups(state, open_orders)
     found = await _look_up(engine, ids) if ids else {}
-    p = plan(state, open_orders, found, now_wall=clock.wall(), add_wait=add_wait)
+    p = plan(state, open_orders, found, now_wall=clock.wall(), add_wait=add_wait, mark=mark)
     n, waited = len(ids), 0.0
     if p.undecided:
         assert p.wait_until is not None
@@ -148,7 +150,7 @@ async def _plan(engine: Engine, state: JournalState, add_wait: float) -> tuple[P
         found = await _look_up(engine, ids) if ids else {}
         n += len(ids)
         p = plan(state, open_orders, found, now_wall=clock.wall(), add_wait=add_wait,
-                 final=True)
+                 final=True, mark=mark)
     return p, n, waited
 
 
@@ -176,17 +178,19 @@ def _adoptable(engine: Engine, orders: tuple[ExchangeOrder, ...], strategy: str,
 async def recover(engine: Engine, state: JournalState, writer: JournalWriter, *,
                   on_start: str = "cancel", strategy: str = "default",
                   add_wait: float = 6.0, seeded: dict[str, float] | None = None,
-                  ) -> RecoveryReport:
+                  mark: str | None = None) -> RecoveryReport:
     """Reconcile ``state`` (the journal before this run) with the exchange (module
     docstring).  ``add_wait``: seconds after an add's last request until it can no longer
     arrive (its deadline plus clock skew); ``seeded``: the counters' starting levels, for
-    the report.  Raises :class:`RecoveryError`."""
+    the report; ``mark``: the journal's cl_ord_id mark -- with one, a new journal (no
+    earlier run: perhaps the file was lost) also looks for marked orders still open.
+    Raises :class:`RecoveryError`."""
     if on_start not in ("cancel", "adopt"):
         raise ValueError(f"on_start must be 'cancel' or 'adopt', got {on_start!r}")
     seeded = {} if seeded is None else seeded
-    if not state.unfinished:
+    if not state.unfinished and (state.runs or mark is None):
         return RecoveryReport(on_start, seeded=seeded)
-    p, n, waited = await _plan(engine, state, add_wait)
+    p, n, waited = await _plan(engine, state, add_wait, mark)
     wall = engine.clock.wall()
     resolved: dict[str, int] = {}
     for r in p.resolved:

@@ -6,7 +6,7 @@ Times: ``wall`` columns are UNIX seconds; prices in quote units, volumes in base
 * ``runs``: one row per run -- when it started and ended (NULL: it never ended: a crash),
   its account, key id and userref, and its summary (JSON) when it ended cleanly;
 Intents, requests, replies and outcomes are rows of one table, ``events`` (``kind`` ``i``,
-``q``, ``r``, ``o``: one statement per commit for all four), read through the views.  No
+``q``, ``w``, ``r``, ``o``: one statement per commit for all of them), read through the views.  No
 secondary index, and orders ``WITHOUT ROWID``: every page a commit touches costs (measured
 95 against 121 µs of CPU per commit of a typical group):
 
@@ -14,6 +14,12 @@ secondary index, and orders ``WITHOUT ROWID``: every page a commit touches costs
   kind, the order ids it names (``ids``: space-separated cl_ord_ids or txids) and pair;
 * ``requests``: every request, recorded *before* it is written to the wire: endpoint, the
   order id it carries, the key id, its attempt;
+* ``wire``: each time a private request is written, committed *before* its first byte
+  leaves (the venue's note, :mod:`engine.core.wirenote`): its endpoint, the label of the
+  pool key that actually carries it (a prefix of the API key, never the secret), the nonce
+  (text: it may exceed SQLite's 63-bit integers), or for a WebSocket v2 request no key and
+  no nonce but its ``req_id``.  ``hid``/``attempt`` name the request (0/0: a venue's own
+  request outside any round trip of the engine);
 * ``replies``: each reply (``ok``, the error or the txid), or the transport error;
 * ``outcomes``: each intent's terminal outcome -- one per intent (the engine resolves each
   handle once; a restart decides only intents without one); ``recovered`` marks an
@@ -42,6 +48,8 @@ CREATE VIEW IF NOT EXISTS intents AS SELECT run, hid, x1 AS kind, strategy, x2 A
     x3 AS pair, wall FROM events WHERE kind = 'i';
 CREATE VIEW IF NOT EXISTS requests AS SELECT run, hid, n AS attempt, x1 AS endpoint,
     x2 AS order_id, x3 AS key_id, wall FROM events WHERE kind = 'q';
+CREATE VIEW IF NOT EXISTS wire AS SELECT run, hid, n AS attempt, x1 AS endpoint, x2 AS key,
+    x3 AS nonce, strategy AS req_id, wall FROM events WHERE kind = 'w';
 CREATE VIEW IF NOT EXISTS replies AS SELECT run, hid, x1 AS endpoint, n AS ok, x2 AS error,
     x3 AS txid, wall FROM events WHERE kind = 'r';
 CREATE VIEW IF NOT EXISTS outcomes AS SELECT run, hid, x1 AS status, x3 AS txid, x2 AS error,

@@ -1,6 +1,7 @@
 """One run's journal: open it, record the run, seed the counters, recover, close.
 
 >>> journal = Journal(path, clock=clock, account="api.kraken.com", key_id="k1")
+>>> journal.watch(rest_venue)                    # its key and nonce noted before the wire
 >>> async with Engine(venue, clock=clock, observer=journal.recorder, ...) as engine:
 ...     journal.seed(engine)                      # counters from the journal, decayed
 ...     report = await journal.recover(engine, on_start="adopt", strategy="quotes")
@@ -14,6 +15,7 @@ API key, under ``$XDG_STATE_HOME/orderpace/`` (default ``~/.local/state/orderpac
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -23,7 +25,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from engine.clock import Clock
-from engine.journal.marks import userref_for
+from engine.clordid import MARK
+from engine.core.wirenote import Noting
+from engine.journal.lock import JournalLock
+from engine.journal.marks import mark_for, userref_for
 from engine.journal.reader import read_state
 from engine.journal.recorder import JournalRecorder
 from engine.journal.recovery import RecoveryReport, recover, seed_counters
@@ -56,18 +61,40 @@ def default_path(base_url: str, api_key: str, env: Mapping[str, str] | None = No
 
 class Journal:
     """The journal of one run (see the module docstring).  Raises
-    :class:`~engine.journal.writer.JournalError` when the file cannot be opened."""
+    :class:`~engine.journal.lock.JournalBusy` when another process (or another open
+    :class:`Journal` of this one) holds the journal -- until :meth:`close` or its death --
+    and :class:`~engine.journal.writer.JournalError` when the file cannot be opened."""
 
     def __init__(self, path: str | Path, *, clock: Clock, account: str, key_id: str) -> None:
         self.path = Path(path)
         self.clock = clock
-        self.writer = JournalWriter(self.path)
+        self.lock = JournalLock(self.path)  # one process per journal: JournalBusy if not
+        try:
+            self.writer = JournalWriter(self.path)
+        except BaseException:
+            self.lock.release()
+            raise
         self.before = read_state(self.writer.db)
         self.userref = userref_for(account, self.path)
+        #: the cl_ord_id mark of this journal, set for this context from now on (the
+        #: engine's and strategies' tasks started after it make marked cl_ord_ids)
+        self.mark = mark_for(account, self.path)
+        self._marking = MARK.set(self.mark)
         self.run = self.writer.new_run(account=account, key_id=key_id, userref=self.userref)
         self.recorder = JournalRecorder(self.writer, self.run, clock, key_id=key_id)
         self.report: RecoveryReport | None = None
         self.seeded: dict[str, float] | None = None
+
+    def watch(self, *venues: object) -> None:
+        """Have each venue with an ``on_wire`` note (REST, WebSocket) journal the key and
+        nonce (or ``req_id``) of every private request before it is written
+        (:mod:`engine.core.wirenote`); others are left as they are.  Give every venue
+        private requests reach: once one notes, a batch of private requests is committed by
+        the notes alone (no group commit of its own)."""
+        for venue in venues:
+            if isinstance(venue, Noting):
+                venue.on_wire = self.recorder.on_wire
+                self.recorder.noted = True
 
     def seed(self, engine: Engine) -> dict[str, float]:
         """Record ``engine``'s counter levels from now on, and start them from the journal."""
@@ -86,15 +113,21 @@ class Journal:
         :meth:`seed` was not called): :func:`~engine.journal.recovery.recover`."""
         seeded = self.seeded if self.seeded is not None else self.seed(engine)
         self.report = await recover(engine, self.before, self.writer, on_start=on_start,
-                                    strategy=strategy, add_wait=add_wait, seeded=seeded)
+                                    strategy=strategy, add_wait=add_wait, seeded=seeded,
+                                    mark=self.mark)
         return self.report
 
     def close(self, summary: Mapping[str, Any] | None = None) -> None:
-        """End the run (its summary kept as JSON) and close the file; a journal that
-        already failed is just closed."""
+        """End the run (its summary kept as JSON), close the file and free its lock; a
+        journal that already failed is just closed."""
         try:
             if self.writer.failed is None:
                 self.writer.end_run(self.run, None if summary is None else
                                     json.dumps(summary, default=str, separators=(",", ":")))
         finally:
-            self.writer.close()
+            try:
+                self.writer.close()
+            finally:
+                self.lock.release()
+                with contextlib.suppress(ValueError):  # closed in another context: kept
+                    MARK.reset(self._marking)

@@ -30,6 +30,7 @@ _INSERT = {
     "counters": "INSERT OR REPLACE INTO counters VALUES (?,?,?)",
     "gone": "UPDATE orders SET state = 'closed', wall = ? WHERE cl_ord_id = ?",
 }
+_URGENT = ("events", "counters")  # what an urgent flush writes (see JournalWriter.flush)
 
 
 class JournalError(RuntimeError):
@@ -111,20 +112,27 @@ class JournalWriter:
         except sqlite3.Error as e:
             raise self._fail(e) from None
 
-    def flush(self) -> None:
-        """Write every buffered row in one transaction; :class:`JournalError` on failure."""
+    def flush(self, *, urgent: bool = False) -> None:
+        """Write the buffered rows in one transaction; :class:`JournalError` on failure.
+
+        ``urgent``: only the events and counter levels (appends to ``events``, a page of
+        ``counters``: about half the CPU of a commit that also rewrites order records,
+        measured 49-80 against 137 µs); order records wait for the next full flush.
+        """
         self._check()
         buffers, orders = self._buffers, self._orders
-        if orders:
+        if orders and not urgent:
             buffers["orders"].extend(orders.values())
             orders.clear()
-        if not any(buffers.values()):
+        tables = _URGENT if urgent else _INSERT
+        if not any(buffers[t] for t in tables):
             return
         db = self._db
         try:
             db.execute("BEGIN")
             n = 0
-            for table, rows in buffers.items():
+            for table in tables:
+                rows = buffers[table]
                 if rows:
                     db.executemany(_INSERT[table], rows)
                     n += len(rows)

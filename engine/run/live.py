@@ -192,7 +192,9 @@ async def run_live(
                       None if shared is None else shared.wires(keys, config))
     hooks = LiveTransport.for_config(config)
     journal = LiveJournal.open(config, keys[0].key, clock, account=rest.base_url)
-    recovering = RecoveringVenue(hooks.venue(rest), config.recovery)
+    orders_venue = hooks.venue(rest)
+    journal.watch(rest, orders_venue)  # key and nonce (ws: req_id) journaled before the wire
+    recovering = RecoveringVenue(orders_venue, config.recovery)
     gone = GoneOrderLookup(recovering)
     dry = DryRunVenue(gone) if config.dry_run else None
     venue: Venue = dry if dry is not None else gone

@@ -71,6 +71,7 @@ class Killer:
             rows.clear()
         w.db.close()  # nothing more becomes durable
         w.failed = JournalError("killed")
+        self.journal.lock.release()  # a dead process holds no lock
 
     async def request(self, endpoint: str, params: Mapping[str, Any]) -> Reply:
         if self.dead.is_set():

@@ -98,6 +98,14 @@ async def kill_mid_burst(p: asyncio.subprocess.Process, server: ExchangeServer,
     assert p.returncode == -signal.SIGKILL
 
 
+def without_outcome(journal: Path) -> list[tuple[Any, ...]]:
+    """(run, hid, kind, strategy) of the intents that have no outcome."""
+    with sqlite3.connect(journal) as db:
+        return db.execute(
+            "SELECT i.run, i.hid, i.kind, i.strategy FROM intents i LEFT JOIN outcomes o "
+            "USING (run, hid) WHERE o.status IS NULL").fetchall()
+
+
 def ours_open(server: ExchangeServer, hand_txid: str) -> set[str]:
     return {t for t in server.exchange.open_orders() if t != hand_txid}
 
@@ -164,10 +172,9 @@ async def test_sigkill_mid_burst_restart_adopt_sigkill_again_restart_cancel(
     assert [r[0] for r in per_run] == [1, 2, 3]
     for run, intents, ended in per_run[:2]:  # the killed runs: recovery gave every intent
         assert intents > 0 and ended == intents, (run, intents, ended)  # exactly one outcome
-    # The last run ended cleanly; once in about five loaded runs its journal held one outcome
-    # fewer than its intents (19 / 18): an open bug (issue 15's note), not the recovery's.
+    # the last run ended cleanly: every intent it accepted has its one outcome too
     run, intents, ended = per_run[2]
-    assert intents > 0 and intents - 1 <= ended <= intents, (run, intents, ended)
+    assert intents > 0 and ended == intents, (run, intents, ended, without_outcome(journal))
     assert rate_limit_errors(server) == errors_before  # the restarts: 0 rate-limit errors
     assert summary["rate_limit_errors"] == 0
     assert set(server.exchange.open_orders()) == {hand_txid}  # the hand order untouched

@@ -58,7 +58,7 @@ def test_two_by_two_in_two_processes_equals_the_runs_one_by_one() -> None:
     assert parallel[1].summary["seed"] == 2
 
 
-axis_values = st.lists(st.integers(0, 50), min_size=1, max_size=4, unique=True)
+axis_values = st.lists(st.integers(0, 50), min_size=1, max_size=3, unique=True)
 
 
 @given(st.lists(axis_values, min_size=1, max_size=3))

@@ -104,7 +104,7 @@ async def test_three_processes_one_account_share_the_budget(
     start_server: Start, redis_url: str, tmp_path: Path,
 ) -> None:
     server = await _start(start_server, 21)
-    duration = 20.0
+    duration = 14.0
     procs = [await _live(server, redis_url, _credentials(tmp_path, k), duration)
              for k in KEYS]
     # measured from the pair's first order request until all three still run (they start
@@ -149,7 +149,7 @@ async def test_a_killed_process_frees_its_slots_within_the_lease(
     start_server: Start, redis_url: str, tmp_path: Path,
 ) -> None:
     server = await _start(start_server, 23)
-    procs = [await _live(server, redis_url, _credentials(tmp_path, k), 12.0,
+    procs = [await _live(server, redis_url, _credentials(tmp_path, k), 10.0,
                          "--set", "max_open_orders=20") for k in KEYS]
     pairs = ("XBT/USD", "ETH/USD")
     for _ in range(200):  # all three hold slots

@@ -20,7 +20,10 @@ the newest (:class:`~engine.core.keys.LocalWire`).  Replies then carry what the 
 learns: ``EAPI:Invalid nonce`` counts against the key (three in a row serialize a windowed
 key), and ``EAPI:Invalid key``, ``EAPI:Invalid signature`` or ``EGeneral:Permission denied``
 take the key out of the pool -- the request executed nothing and is sent again on the next
-key; the last key's refusal is returned as it is (the engine stops).  An engine over this
+key; the last key's refusal is returned as it is (the engine stops).  With the key's slot
+and nonce held, and before a byte is written, ``on_wire(endpoint, key label, nonce, None)``
+is called if set (the journal commits the nonce there: :mod:`engine.core.wirenote`); if it
+raises, the request is not sent (``TransportError``, ``sent=False``).  An engine over this
 venue should have ``max_inflight`` at most ``venue.pool.concurrency`` and follow it as keys
 leave (``engine.run.live_keys.bind_pool``; ``run_live`` does), so that requests wait in the
 engine before they are charged rather than here after.
@@ -58,6 +61,7 @@ import structlog
 from engine import kraken_errors as ke
 from engine.core.apikeys import SEND_KEY
 from engine.core.keys import KeyPool, LocalWire, NoKeysLeft, NonceSource, PoolKey, WireSlot
+from engine.core.wirenote import WireNote, noted
 from engine.venues.base import Reply, TransportError
 from engine.venues.kraken_rest.body import encode_private, form_value
 from engine.venues.kraken_rest.credentials import Credentials, MissingCredentials
@@ -246,6 +250,9 @@ class KrakenRestVenue:
         )
         self._inflight: set[asyncio.Task[httpx.Response]] = set()
         self._closed = False
+        #: called with (endpoint, key label, nonce, None) before a private request's bytes
+        #: leave; raising refuses it (:mod:`engine.core.wirenote`: the journal)
+        self.on_wire: WireNote | None = None
 
     @property
     def base_url(self) -> str:
@@ -344,6 +351,7 @@ class KrakenRestVenue:
             self._check_open(endpoint)
             credentials = self._keys[key.index]
             body = encode_private(endpoint, params, nonce)
+            noted(self.on_wire, endpoint, key.label, nonce)  # recorded, or not sent
             headers = {
                 "API-Key": credentials.key,
                 "API-Sign": sign(credentials.secret, path, nonce, body.content),

@@ -29,6 +29,10 @@ is done.  Otherwise :class:`~engine.venues.base.TransportError` (``sent=True``):
 ``cl_ord_id``.  A request refused with ``ESession:Invalid session`` (the token) was not
 executed: the venue reconnects with a fresh token and sends it once more.
 
+Before an order request is written, ``on_wire(endpoint, None, None, req_id)`` is called if
+set (the journal records the request there: v2 has no key and no nonce, only the session
+token, never recorded, and ``req_id``); if it raises, nothing is sent (``sent=False``).
+
 Requests on the wire
 --------------------
 ``cost_of(endpoint, params)`` (units per pair, set by the live runner) is recorded for
@@ -56,6 +60,7 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from engine.core.wirenote import WireNote, noted
 from engine.venues.base import Reply, TransportError, Venue
 from engine.venues.kraken_ws.memory import FeedMemory
 from engine.venues.kraken_ws.protocol import ORDER_METHODS, Symbols, envelope, to_ws
@@ -174,6 +179,9 @@ class KrakenWsVenue:
         self._pinger: asyncio.Task[None] | None = None
         self._closed = False
         self.calls = 0  # request() calls under way (any endpoint)
+        #: called with (endpoint, None, None, req_id) before an order request is written
+        #: (v2: no key, no nonce); raising refuses it (:mod:`engine.core.wirenote`)
+        self.on_wire: WireNote | None = None
 
     def __repr__(self) -> str:
         return (f"KrakenWsVenue(ws_url={self.ws_url!r}, connected={self.connected}, "
@@ -446,6 +454,7 @@ class KrakenWsVenue:
         ws, token = self._ws, self._token
         assert ws is not None
         rid = next(self._ids)
+        noted(self.on_wire, endpoint, None, None, rid)  # recorded, or not sent
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[rid] = _Pending(fut, costs, self._connection, _refs(endpoint, params),
                                       _SEEN_KINDS.get(endpoint))
