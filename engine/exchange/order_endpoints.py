@@ -130,15 +130,13 @@ def amend_order(x: MatchingEngine, params: Mapping[str, Any], now: float) -> dic
     x.stats.touch(m.name, now)
     volume = parse_volume(qty, m, "order_qty") if qty not in (None, "") else order.volume
     price = parse_decimal(limit, "limit_price") if limit not in (None, "") else order.price
-    spec = OrderSpec(
-        market=m, side=order.side, ordertype=order.ordertype, volume=volume, price=price,
-        oflags="post" if post_only or "post" in order.oflags.split(",") else "",
-    )
+    spec = OrderSpec(m, order.side, order.ordertype, volume, price, None, None,
+                     "post" if post_only or "post" in order.oflags.split(",") else "")
     units = pen.AMEND.at(order_age(order, now))
     x.transact(m, units, pen.AMEND.fixed, now, lambda: x.check_replacement(order, spec))
     x.unindex(order)
     order.volume, order.price = volume, price
-    order.ticks = x.ticks_of(m, price) if price is not None else 0
+    order.ticks = x.spec_ticks(spec) if price is not None else 0  # spec.price is price
     order.aged_at = now
     x.amended(order, now)
     if x.takes(order.side, order.ticks, m):

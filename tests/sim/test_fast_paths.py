@@ -20,7 +20,7 @@ from engine.exchange.counters import TICK_ROUNDING, TickCounter
 from engine.exchange.events import price_tick
 from engine.exchange.markets import DEFAULT_MARKETS
 from engine.exchange.matching import MarketTrade
-from engine.exchange.orders import Book, Order
+from engine.exchange.orders import Book, IdMaker, Order
 from engine.exchange.params import Reject, parse_volume
 
 from .simkit import add, ok
@@ -168,3 +168,13 @@ def test_volume_places_checked_as_the_normalized_exponent(
     except Reject:
         got = False
     assert got == _volume_ok_plainly(v, lot)
+
+
+@given(seed=st.integers(0, 2**70), n=st.integers(1, 300))
+def test_ids_are_the_hex_of_n_times_k_plus_the_seeded_offset(seed: int, n: int) -> None:
+    ids = IdMaker(seed)
+    offset = (seed * 0x2545F4914F6CDD1D) & 0xFFFFFFFFFFFFFFFF
+    for i in range(1, n + 1):
+        h = f"{(i * 0x9E3779B97F4A7C15 + offset) & 0xFFFFFFFFFFFFFFFF:016X}"
+        prefix = "OT"[i % 2]
+        assert ids.next(prefix) == f"{prefix}{h[:5]}-{h[5:10]}-{h[10:]}"
