@@ -112,7 +112,11 @@ def read_state(db: sqlite3.Connection) -> JournalState:
     for (ids,) in db.execute("SELECT ids FROM intents WHERE kind IN ('AddOrder', "
                              "'AddOrderBatch')"):
         known.update(ids.split())
-    counters = {name: CounterRow(name, level, wall)
-                for name, level, wall in db.execute("SELECT name, level, wall FROM counters")}
+    counters: dict[str, CounterRow] = {}  # the latest level of each (both places)
+    for name, level, wall in db.execute("SELECT name, level, wall FROM counters UNION ALL "
+                                        "SELECT name, level, wall FROM levels"):
+        row = counters.get(name)
+        if row is None or wall >= row.wall:
+            counters[name] = CounterRow(name, float(level), wall)
     outcomes = dict(db.execute("SELECT status, COUNT(*) FROM outcomes GROUP BY status"))
     return JournalState(runs, orders, unresolved, frozenset(known), counters, outcomes)

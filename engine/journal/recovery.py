@@ -1,13 +1,14 @@
 """Recovery at start: reconcile the journal of an earlier run with the exchange, before the
 strategy starts.
 
-:func:`seed_counters` first, before any request: each pair's trading counter and the key's
-API counter start from the journaled level, decayed to now at the tier's rate
-(``max(0, level - decay * (now - then))``, units and seconds) -- never lowering a level
-the budget already holds (a shared store may know better).  A pair the journal has no
-level for starts at its maximum when the journal has earlier runs (something may have
-traded there unseen); a new journal records the first run and starts from zero.  With no
-journal at all (``--journal off``) the live run starts every trading counter at its max.
+:func:`seed_counters` first, before any request: each pair's trading counter and each key's
+API counter (every key of a pool: ``api:<key id>``) start from the journaled level, decayed
+to now at the tier's rate (``max(0, level - decay * (now - then))``, units and seconds) --
+never lowering a level the budget already holds (a shared store may know better). A pair
+the journal has no level for starts at its maximum when the journal has earlier runs
+(something may have traded there unseen); a new journal records the first run and starts
+from zero. With no journal at all (``--journal off``) the live run starts every trading
+counter at its max.
 
 :func:`recover` then, when the journal holds unfinished work (or is new: marked orders
 of a lost journal may be open, :mod:`engine.journal.marks`):
@@ -37,6 +38,7 @@ import structlog
 
 from engine import kraken_errors as ke
 from engine.core.adopt import Adopted
+from engine.core.budget import MemoryBudget
 from engine.intents import CancelOrderBatch, QueryOpenOrders, QueryOrders, Side
 from engine.journal.reader import JournalState
 from engine.journal.reconcile import ExchangeOrder, Plan, lookups, plan
@@ -94,15 +96,18 @@ def seed_counters(engine: Engine, state: JournalState | None, *,
         level = max(level, engine.trading_level(name))  # never below what is known already
         engine.resync_trading(name, level)
         seeded[name] = level
-    api = None if state is None else state.counters.get("api")
-    if api is not None:
-        level = max(0.0, api.level - limits.api.decay * max(0.0, now_wall - api.wall),
-                    engine.api_level())
-        try:
-            engine.api_counter.resync(level, engine.clock.now())
-        except TypeError:  # a shared budget (another process's store): its level stands
-            return seeded
-        seeded["api"] = level
+    if state is None or not isinstance(engine.budget, MemoryBudget):
+        return seeded  # a shared budget (another process's store): its levels stand
+    now = engine.clock.now()
+    keys = [("api", engine.api_counter, engine.api_level())]  # the engine's (first) key
+    for k in () if engine.keys is None else engine.keys.ids:  # each key of a pool
+        keys.append((f"api:{k}", engine.budget.api_counter(k), engine.budget.api_level(k, now)))
+    for name, counter, known in keys:
+        api = state.counters.get(name)
+        if api is not None:
+            level = max(0.0, api.level - limits.api.decay * max(0.0, now_wall - api.wall), known)
+            counter.resync(level, now)
+            seeded[name] = level
     return seeded
 
 

@@ -5,10 +5,11 @@ Times: ``wall`` columns are UNIX seconds; prices in quote units, volumes in base
 
 * ``runs``: one row per run -- when it started and ended (NULL: it never ended: a crash),
   its account, key id and userref, and its summary (JSON) when it ended cleanly;
-Intents, requests, replies and outcomes are rows of one table, ``events`` (``kind`` ``i``,
-``q``, ``w``, ``r``, ``o``: one statement per commit for all of them), read through the views.  No
-secondary index, and orders ``WITHOUT ROWID``: every page a commit touches costs (measured
-95 against 121 µs of CPU per commit of a typical group):
+Intents, requests, wire notes, replies, outcomes and counter levels are rows of one table,
+``events`` (``kind`` ``i``, ``q``, ``w``, ``r``, ``o``, ``c``: one statement per commit for
+all of them), read through the views.  No secondary index, and orders ``WITHOUT ROWID``:
+every page a commit touches costs (measured 95 against 121 µs of CPU per commit of a
+typical group):
 
 * ``intents``: every intent ``submit`` accepted (``hid``: the handle's id in that run), its
   kind, the order ids it names (``ids``: space-separated cl_ord_ids or txids) and pair;
@@ -26,14 +27,16 @@ secondary index, and orders ``WITHOUT ROWID``: every page a commit touches costs
   outcome a restart decided for an intent the crash left open;
 * ``orders``: the latest record of every order (cl_ord_id): txid, pair, side, price, volume,
   state, the wall time of its add or last amend (its age counts from it);
-* ``counters``: each counter's last modelled level (units) and when (``wall``).
+* ``levels``: each counter's modelled level (units) when (``wall``) requests were sent --
+  ``events`` rows of kind ``c`` (``hid`` 0), the latest per ``name`` counts; ``counters``:
+  the same, one row per counter, as journals before schema 3 kept it (still read).
 """
 
 from __future__ import annotations
 
 __all__ = ["SCHEMA", "VERSION"]
 
-VERSION = 2
+VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,4 +63,6 @@ CREATE TABLE IF NOT EXISTS orders (
     strategy TEXT, wall REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, level REAL NOT NULL,
     wall REAL NOT NULL);
+CREATE VIEW IF NOT EXISTS levels AS SELECT x1 AS name, n AS level, wall FROM events
+    WHERE kind = 'c';
 """

@@ -100,8 +100,12 @@ class Journal:
         """Record ``engine``'s counter levels from now on, and start them from the journal."""
         names = engine.markets.names
 
+        pool = () if engine.keys is None else engine.keys.ids  # each key of a pool
+
         def levels() -> list[tuple[str, float]]:
-            return [*((n, engine.trading_level(n)) for n in names), ("api", engine.api_level())]
+            now = engine.clock.now()
+            return [*((n, engine.trading_level(n)) for n in names), ("api", engine.api_level()),
+                    *((f"api:{k}", engine.budget.api_level(k, now)) for k in pool)]
 
         self.recorder.attach_levels(levels)
         self.seeded = seed_counters(engine, self.before, now_wall=self.clock.wall())

@@ -95,3 +95,22 @@ def test_counters_start_from_the_journal_decayed_to_now(journal: str | None,
             assert engine.trading_level("XBT/USD") == pytest.approx(expect)
 
     clock.run(main())
+
+
+def test_every_key_of_a_pool_starts_its_api_counter_from_the_journal() -> None:
+    clock = VirtualClock()
+    now = clock.wall()
+    s = state(counters={"api": CounterRow("api", 10.0, now),
+                        "api:k1": CounterRow("api:k1", 10.0, now),
+                        "api:k2": CounterRow("api:k2", 12.0, now - 2.0)})
+
+    async def main() -> None:
+        async with Engine(ScriptedVenue(clock), clock=clock, key_id="k1",
+                          key_ids=["k1", "k2"]) as engine:
+            seeded = seed_counters(engine, s, now_wall=now)
+            decay = engine.profile.api.decay
+            assert engine.api_level() == pytest.approx(10.0)
+            assert engine.budget.api_level("k2", clock.now()) == pytest.approx(12.0 - 2 * decay)
+            assert set(seeded) >= {"api", "api:k1", "api:k2"}
+
+    clock.run(main())

@@ -81,7 +81,8 @@ def test_every_step_is_journaled_and_requests_before_they_leave(tmp_path: Path) 
         assert (txid, pair, side, price, volume, state) == (
             placed.txid, "XBT/USD", "buy", "59990.0", "0.01", "closed")
         assert placed_wall is not None  # the last amend's acknowledgement
-        (level,) = rows(path, "SELECT level FROM counters WHERE name = 'XBT/USD'")[0]
+        (level,) = rows(path, "SELECT level FROM levels WHERE name = 'XBT/USD' "
+                            "ORDER BY wall DESC LIMIT 1")[0]
         assert level > 0
 
     clock.run(main())
