@@ -17,6 +17,7 @@ real clock reads ``time.time()``; the virtual clock adds its virtual time to an 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import math
@@ -88,17 +89,30 @@ class RealClock:
         return "RealClock()"
 
 
+#: With only the loop's wake-up pipe watched, it is polled at every this-many jumps of time.
+_DRAIN_EVERY = 64
+
+
 class _JumpingSelector(selectors.DefaultSelector):
     """A selector that never blocks: an idle wait becomes a jump of the virtual time."""
 
     def __init__(self) -> None:
         super().__init__()
         self.clock: VirtualClock | None = None
+        self._jumps = 0
+
+    def _skip(self) -> bool:
+        """Whether this jump of time may skip polling the wake-up pipe (not every one)."""
+        self._jumps += 1
+        return self._jumps % _DRAIN_EVERY != 0
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        if timeout == 0 and len(self.get_map()) <= 1:
-            # callbacks are ready and only the loop's own wake-up pipe is watched: nothing
-            # can be lost by not looking now (it is drained at the next jump of time)
+        if len(self.get_map()) <= 1 and (timeout == 0 or (timeout is not None and self._skip())):
+            # only the loop's own wake-up pipe is watched: nothing can be lost by not
+            # looking now (a callback from another thread is queued before the pipe is
+            # written to; the pipe is drained at every _DRAIN_EVERY-th jump of time)
+            if timeout and self.clock is not None:
+                self.clock._advance(timeout)
             return []
         events: list[tuple[selectors.SelectorKey, int]] = super().select(0)
         if events or timeout == 0 or self.clock is None:
@@ -119,7 +133,18 @@ class _Timer(asyncio.TimerHandle):
 
     def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
                  loop: asyncio.AbstractEventLoop, context: Any, seq: int) -> None:
-        super().__init__(when, callback, args, loop, context)
+        if loop.get_debug():
+            super().__init__(when, callback, args, loop, context)
+        else:  # what TimerHandle.__init__ sets, without its debug checks (a hot path)
+            self._context = contextvars.copy_context() if context is None else context
+            self._loop = loop
+            self._callback = callback
+            self._args = args
+            self._cancelled = False
+            self._repr = None
+            self._source_traceback = None
+            self._when = when
+            self._scheduled = False
         self._seq = seq
 
 
@@ -162,10 +187,10 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
             self._check_callback(callback, "call_at")  # type: ignore[attr-defined]
         seq = next(self._timer_seq)
         timer = _Timer(when, callback, args, self, context, seq)
-        if timer._source_traceback:  # type: ignore[attr-defined]
-            del timer._source_traceback[-1]  # type: ignore[attr-defined]
-        heapq.heappush(self._heap, (timer._when, seq, timer))  # type: ignore[attr-defined]
-        timer._scheduled = True  # type: ignore[attr-defined]
+        if timer._source_traceback:
+            del timer._source_traceback[-1]
+        heapq.heappush(self._heap, (timer._when, seq, timer))
+        timer._scheduled = True
         return timer
 
     def time(self) -> float:
@@ -192,13 +217,13 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
         if cancelled > _SWEEP_AT and 2 * cancelled > len(heap):
             for entry in heap:
                 if entry[2]._cancelled:
-                    entry[2]._scheduled = False  # type: ignore[attr-defined]
+                    entry[2]._scheduled = False
             self._heap = heap = [e for e in heap if not e[2]._cancelled]
             heapq.heapify(heap)
             self._timer_cancelled_count = 0
             return
         while heap and heap[0][2]._cancelled:
-            heapq.heappop(heap)[2]._scheduled = False  # type: ignore[attr-defined]
+            heapq.heappop(heap)[2]._scheduled = False
             self._timer_cancelled_count -= 1
 
     def _run_once(self) -> None:
@@ -221,7 +246,7 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
         now = clock._now
         while heap and heap[0][0] <= now:
             timer = heapq.heappop(heap)[2]
-            timer._scheduled = False  # type: ignore[attr-defined]
+            timer._scheduled = False
             ready.append(timer)
         debug: bool = self._debug  # type: ignore[attr-defined]
         for _ in range(len(ready)):
@@ -288,7 +313,10 @@ class VirtualClock:
         return self.epoch + self._now
 
     def call_at(self, when: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
-        return self.loop.call_at(when, callback)
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return self.loop.call_at(when, callback)
+        return loop.call_at(when, callback)
 
     async def sleep_until(self, when: float) -> None:
         delay = when - self._now

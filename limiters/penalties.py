@@ -70,6 +70,8 @@ class AgePenalty:
 
     def at(self, age: float) -> int:
         """Total penalty (counter units) at ``age`` seconds."""
+        if age.__class__ is float and 0.0 <= age < math.inf:  # the hot path
+            return self.fixed + self.by_age[bisect.bisect_right(AGE_EDGES, age)]
         a = check_amount("age", age)
         return self.fixed + self.by_age[bisect.bisect_right(AGE_EDGES, a)]
 
@@ -130,8 +132,21 @@ def next_cheaper_age(transaction: Transaction | str, age: float) -> float | None
     the next bucket rather than pay the expensive one.
     """
     table = _table(transaction)
-    now_cost = table.at(age)
-    for edge in AGE_EDGES:
-        if edge > age and table.at(edge) < now_cost:
-            return edge
-    return None
+    table.at(age)  # validates ``age``
+    # the edges above ``age`` are AGE_EDGES[i:], i = its bucket: the answer is the bucket's
+    return _NEXT_CHEAPER[transaction][bisect.bisect_right(AGE_EDGES, age)]
+
+
+def _cheaper_edges(table: AgePenalty) -> tuple[float | None, ...]:
+    """Per bucket ``i`` of :data:`AGE_EDGES`: the first edge above it with a lower
+    penalty than the bucket's (None: none)."""
+    out: list[float | None] = []
+    for i in range(len(AGE_EDGES) + 1):
+        cost = table.fixed + table.by_age[i]
+        out.append(next((e for e in AGE_EDGES[i:] if table.at(e) < cost), None))
+    return tuple(out)
+
+
+_NEXT_CHEAPER: dict[str, tuple[float | None, ...]] = {
+    name: _cheaper_edges(table) for name, table in _BY_NAME.items()
+}

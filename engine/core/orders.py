@@ -145,6 +145,16 @@ class OrderRecord:
     def view(self) -> OrderView:
         """The record now, as an :class:`OrderView`.  While nothing changed, the same view
         object is returned (so ``engine.order(id) is view`` tells "unchanged")."""
+        c = self.view_cache
+        if (c is not None and c.state is self.state and c.busy is self.busy
+                and c.closing is self.cancel_queued
+                and c.reported_closed is (self.reported_closed or self.closed_early)
+                and c.txid == self.txid and c.placed_at == self.aged_from
+                and c.price == self.price and c.volume == self.volume
+                and c.filled == self.filled and c.side is self.side
+                and c.strategy == self.strategy and c.pair == self.pair
+                and c.cl_ord_id == self.cl_ord_id):
+            return c  # nothing changed: no new view built (strategies ask on every tick)
         v = OrderView(
             self.cl_ord_id, self.pair, self.state, self.txid, self.strategy, self.side,
             self.price, self.volume, self.filled, self.aged_from, self.busy,

@@ -248,16 +248,19 @@ class Queues:
     def queued_on(self, rec: OrderRecord) -> list[Item]:
         """Held, unsent items about ``rec``: parked, deferred, charging, or in its pair's
         cancel and amend/edit classes."""
-        found = [i for i in self._parked.get(rec, ()) if i.where is Where.PARKED]
-        found.extend(e[2] for e in self.lazy
-                     if e[2].where is Where.DEFERRED and e[2].order is rec)
+        parked = self._parked.get(rec)
+        found = [] if parked is None else [i for i in parked if i.where is Where.PARKED]
+        if self.lazy:
+            found.extend(e[2] for e in self.lazy
+                         if e[2].where is Where.DEFERRED and e[2].order is rec)
         charging = self.charging.get(rec.pair)
         if charging is not None and charging.where is Where.CHARGING and charging.order is rec:
             found.append(charging)
         q = self.pairs.get(rec.pair)
         if q is not None:
-            for prio in (Priority.CANCEL, Priority.MODIFY):
-                found.extend(i for i in q[prio] if i.order is rec)
+            for lane in q.classes[:2]:  # cancels, amends/edits (adds name no open order)
+                if lane.live:
+                    found.extend(i for i in lane if i.order is rec)
         return found
 
     def drain_all(self) -> list[Item]:

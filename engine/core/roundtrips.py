@@ -7,7 +7,8 @@ carrying any failure) -- no task, no coroutine per request.  Any other venue's
 the API key the engine chose for the item (a key pool), and
 :data:`~engine.core.wirenote.SENDING` to its ``(hid, attempt)``.  Either way the end is
 reported once to
-``complete(item, endpoint, reply, error)``: the reply, or the error (``TransportError`` as
+``complete(item, endpoint, reply, error)`` (a reply handled, its future's callbacks are
+removed: a success costs the loop nothing more): the reply, or the error (``TransportError`` as
 raised, anything else as it was), or neither when the round trip was cut short at
 shutdown (the task or future cancelled).  Both kinds are kept in the engine's
 :class:`~engine.core.tasks.Tasks`, so shutdown waits for them alike.
@@ -47,9 +48,20 @@ class RoundTrips:
         if self._send is None:
             self._tasks.spawn(self._roundtrip(item, endpoint, params))
             return
-        fut = self._tasks.track(
-            self._send(endpoint, params, lambda reply: self._complete(item, endpoint, reply, None)))
-        fut.add_done_callback(lambda f: self._failed(item, endpoint, f))
+        fut: asyncio.Future[Reply] | None = None
+
+        def failed(f: asyncio.Future[Reply]) -> None:
+            self._failed(item, endpoint, f)
+
+        def replied(reply: Reply) -> None:
+            self._complete(item, endpoint, reply, None)
+            if fut is not None:  # handled: its success needs no callback (no loop work)
+                fut.remove_done_callback(failed)
+                self._tasks.forget(fut)
+
+        fut = self._send(endpoint, params, replied)
+        self._tasks.track(fut)
+        fut.add_done_callback(failed)
 
     def _failed(self, item: Item, endpoint: str, fut: asyncio.Future[Reply]) -> None:
         """A reply was handled as it came back; a failure or a cancel ends it here."""

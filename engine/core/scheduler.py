@@ -35,7 +35,7 @@ from engine.core.book import OrderBook
 from engine.core.budget import Budget, BudgetAnswer, Charge
 from engine.core.fences import Fences
 from engine.core.items import Item, orders_of, rests
-from engine.core.lanes import PairQueue, Priority
+from engine.core.lanes import PairQueue
 from engine.core.orders import OrderRecord, OrderState
 from engine.core.queues import KEY_LANE, Queues
 from engine.core.requests import add_request, change_request, query_request
@@ -225,9 +225,8 @@ class Scheduler:
                 self._tracer.blocked(now, 0, pair, "fence", fence)
             return fence  # a batch cancel just left: let it arrive first
         inflight = self._budget.inflight
-        for prio in (Priority.CANCEL, Priority.MODIFY, Priority.ADD):
-            lane = pq[prio]
-            cap = inflight.slots if prio is Priority.CANCEL else inflight.shared
+        cap = inflight.slots  # cancels may use every slot; the other classes the shared ones
+        for lane in pq.classes:  # cancels, amends/edits, adds
             while lane.live:
                 if inflight.count >= cap:
                     if self._tracer.keep:
@@ -241,6 +240,7 @@ class Scheduler:
                     return now + wait  # strict priority: lower classes wait behind it
                 if wait == _CHARGING:
                     return -_INF
+            cap = inflight.shared
         return _INF
 
     def _head(self, item: Item, pair: str, now: float) -> float:
@@ -281,7 +281,7 @@ class Scheduler:
         # timer at ``now`` itself, re-firing forever at the same virtual time
         alt = _INF if cheaper is None else max(cheaper - age, 1e-9)
         held = 0.0 if tx is Transaction.CANCEL else self._budget.held(book.at_risk(pair))
-        return self._charge(item, pair, float(penalty(tx, age)), held, tx.value, now, alt)
+        return self._charge(item, pair, float(penalty(tx, age)), held, tx._value_, now, alt)
 
     def _charge(self, item: Item, pair: str, cost: float, held: float, kind: str, now: float,
                 alt: float, opens: tuple[int, int] | None = None) -> float:

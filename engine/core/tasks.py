@@ -25,6 +25,11 @@ class Tasks:
         fut.add_done_callback(self._running.discard)
         return fut
 
+    def forget(self, fut: asyncio.Future[Any]) -> None:
+        """Stop keeping ``fut`` (its outcome was handled by other means)."""
+        self._running.discard(fut)
+        fut.remove_done_callback(self._running.discard)
+
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run coroutine ``coro`` as a task, kept until it completes (the fast path of
         :meth:`track`)."""

@@ -276,9 +276,10 @@ class SimulatedKraken:
         if self._next_event > now:
             return
         engine, ticks, feeds = self.engine, self._ticks, self._feeds
+        next_timer, set_price, heapreplace = engine.next_timer, engine.set_price, heapq.heapreplace
         while True:
-            t = ticks[0][0] if ticks else math.inf
-            timer = engine.next_timer()
+            t = ticks[0][0] if ticks else _INF
+            timer = next_timer()
             if timer is not None and timer < t:  # ties: the price tick first
                 if timer > now:
                     break
@@ -288,10 +289,10 @@ class SimulatedKraken:
                 break
             feed = feeds[ticks[0][1]]
             k = round(feed.next_price / feed.tick)  # feed.ticks(), inline (per tick)
-            engine.set_price(feed.market, k if k > 1 else 1, t)
+            set_price(feed.market, k if k > 1 else 1, t)
             feed.pull()
-            if feed.next_time < math.inf:
-                heapq.heapreplace(ticks, (feed.next_time, ticks[0][1]))
+            if feed.next_time < _INF:
+                heapreplace(ticks, (feed.next_time, ticks[0][1]))
             else:
                 heapq.heappop(ticks)
         self._next_event = self._compute_next_event()

@@ -191,14 +191,17 @@ class MatchingEngine:
         self, market: Market, units: float, fixed: float, now: float, check: Callable[[], None]
     ) -> None:
         """Steps 2 and 3 of the module docstring: rate check, order checks, charge."""
-        if not self.counter(market, now).fits(units, now):
+        counter = self.counter(market, now)
+        if not counter.fits(units, now):
             raise Reject(ke.ORDER_RATE_LIMIT)
         try:
             check()
         except Reject:
             self.charge(market, fixed, now)
             raise
-        self.charge(market, units, now)
+        if units:  # self.charge(market, units, now), the counter already in hand
+            counter.charge(units, now)
+            self.stats.charged(market.name, units)
 
     def trading_level(self, market: Market, now: float) -> float:
         """The pair's trading-counter level at ``now`` (0 if never charged)."""
@@ -262,7 +265,11 @@ class MatchingEngine:
         subs = self._subs
         if subs or self._life:
             size = market.tick_size
-            event = price_tick(name, size * ticks, t, size * bid, size * ask)
+            # quote units: size * ticks, size * bid, size * ask (with a one-tick spread the
+            # bid is the price, and size * ask == size * bid + size exactly: decimals)
+            last = size * ticks
+            low = last if bid == ticks else size * bid
+            event = price_tick(name, last, t, low, low + size if ask == bid + 1 else size * ask)
             if len(subs) == 1 and not self._life:
                 subs[0](event)
             else:
@@ -279,6 +286,14 @@ class MatchingEngine:
     def ticks_of(self, market: Market, price: Decimal) -> int:
         return int(price / market.tick_size)
 
+    def spec_ticks(self, spec: OrderSpec) -> int:
+        """A limit order's price in ticks (computed once per spec; its price is set)."""
+        ticks = spec.ticks
+        if ticks is None:
+            assert spec.price is not None
+            ticks = spec.ticks = int(spec.price / spec.market.tick_size)
+        return ticks
+
     def takes(self, side: str, ticks: int, market: Market) -> bool:
         """Whether a limit at ``ticks`` on ``side`` takes liquidity now (crosses the quote)."""
         if side == "buy":
@@ -294,11 +309,9 @@ class MatchingEngine:
         """A new order: fill it if it takes, cancel an IOC that does not, else rest it."""
         m = spec.market
         order = Order(
-            txid=self.ids.next("O"), market=m, side=spec.side, ordertype=spec.ordertype,
-            volume=spec.volume, price=spec.price,
-            ticks=self.ticks_of(m, spec.price) if spec.price is not None else 0, now=now,
-            userref=spec.userref, cl_ord_id=spec.cl_ord_id, oflags=spec.oflags,
-            timeinforce=spec.timeinforce, expire_at=spec.expire_at,
+            self.ids.next("O"), m, spec.side, spec.ordertype, spec.volume, spec.price,
+            self.spec_ticks(spec) if spec.price is not None else 0, now,
+            spec.userref, spec.cl_ord_id, spec.oflags, spec.timeinforce, spec.expire_at,
         )
         if self._life:
             self.emit_lifecycle(OrderPlaced(
@@ -316,9 +329,13 @@ class MatchingEngine:
 
     def rest(self, order: Order) -> None:
         assert order.price is not None
-        amount = order.volume * order.price if order.is_buy else order.volume
+        m = order.market
+        if order.side == "buy":  # order.is_buy and order.funding_asset, inline
+            amount, asset = order.volume * order.price, m.quote
+        else:
+            amount, asset = order.volume, m.base
         order.reserved = amount
-        self.account.reserve(order.funding_asset, amount)
+        self.account.reserve(asset, amount)
         self.books[order.market.name].add(order)
         self.open[order.txid] = order
         if order.cl_ord_id is not None:
@@ -335,7 +352,8 @@ class MatchingEngine:
         if order.cl_ord_id is not None and self.by_cl_ord_id.get(order.cl_ord_id) is order:
             del self.by_cl_ord_id[order.cl_ord_id]
         if order.reserved:
-            self.account.release(order.funding_asset, order.reserved)
+            m = order.market
+            self.account.release(m.quote if order.side == "buy" else m.base, order.reserved)
             order.reserved = _ZERO
 
     def _archive(self, order: Order) -> None:
@@ -469,7 +487,7 @@ class MatchingEngine:
         if spec.volume * price < m.costmin:
             raise Reject(ke.COST_MINIMUM)
         if spec.post_only and spec.price is not None and self.takes(
-            spec.side, self.ticks_of(m, spec.price), m
+            spec.side, self.spec_ticks(spec), m
         ):
             raise Reject(ke.POST_ONLY_ORDER)
 
@@ -485,7 +503,7 @@ class MatchingEngine:
         """Whether a new order would rest on the book (limit, not IOC, not taking)."""
         if spec.ordertype != "limit" or spec.timeinforce == "IOC" or spec.price is None:
             return False
-        return not self.takes(spec.side, self.ticks_of(spec.market, spec.price), spec.market)
+        return not self.takes(spec.side, self.spec_ticks(spec), spec.market)
 
     def check_new(self, specs: list[OrderSpec]) -> None:
         """Order checks of new orders on one pair: terms, open-order cap, funds.

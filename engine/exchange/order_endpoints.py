@@ -117,7 +117,9 @@ def amend_order(x: MatchingEngine, params: Mapping[str, Any], now: float) -> dic
     limit = params.get("limit_price")
     if qty in (None, "") and limit in (None, ""):
         raise invalid("order_qty")
-    post_only = parse_bool(params.get("post_only", False), "post_only")
+    post_only = params.get("post_only", False)
+    if post_only is not False:  # parse_bool(False) is False: only other values are parsed
+        post_only = parse_bool(post_only, "post_only")
     if order is None:
         gone = x.closed.get(txid) if isinstance(txid, str) else None
         if gone is not None:
@@ -128,15 +130,13 @@ def amend_order(x: MatchingEngine, params: Mapping[str, Any], now: float) -> dic
     x.stats.touch(m.name, now)
     volume = parse_volume(qty, m, "order_qty") if qty not in (None, "") else order.volume
     price = parse_decimal(limit, "limit_price") if limit not in (None, "") else order.price
-    spec = OrderSpec(
-        market=m, side=order.side, ordertype=order.ordertype, volume=volume, price=price,
-        oflags="post" if post_only or "post" in order.oflags.split(",") else "",
-    )
+    spec = OrderSpec(m, order.side, order.ordertype, volume, price, None, None,
+                     "post" if post_only or "post" in order.oflags.split(",") else "")
     units = pen.AMEND.at(order_age(order, now))
     x.transact(m, units, pen.AMEND.fixed, now, lambda: x.check_replacement(order, spec))
     x.unindex(order)
     order.volume, order.price = volume, price
-    order.ticks = x.ticks_of(m, price) if price is not None else 0
+    order.ticks = x.spec_ticks(spec) if price is not None else 0  # spec.price is price
     order.aged_at = now
     x.amended(order, now)
     if x.takes(order.side, order.ticks, m):

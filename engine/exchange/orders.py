@@ -27,21 +27,23 @@ _ZERO = Decimal(0)
 class IdMaker:
     """Kraken-looking ids (``"OABCDE-FGHIJ-KLMNOP"``), unique and deterministic per seed.
 
-    The ``n``-th id is the hex digits of ``(n * K + seed) mod 2**64`` for an odd ``K``: a
-    bijection, so ids never repeat within 2**64 of them.
+    The ``n``-th id (n = 1, 2, ...) is the 16 hex digits of ``(n * K + offset) mod 2**64``
+    for an odd ``K`` and ``offset = seed * 0x2545F4914F6CDD1D mod 2**64``: a bijection, so
+    ids never repeat within 2**64 of them.
     """
 
-    __slots__ = ("_count", "_offset")
+    __slots__ = ("_value",)
 
     _K = 0x9E3779B97F4A7C15  # odd: multiplication by it is a bijection mod 2**64
 
     def __init__(self, seed: int = 0) -> None:
-        self._count = itertools.count(1)
-        self._offset = (seed * 0x2545F4914F6CDD1D) & 0xFFFFFFFFFFFFFFFF
+        # the value of id 0: the offset; id n adds K n times, mod 2**64 (no multiplication)
+        self._value = (seed * 0x2545F4914F6CDD1D) & 0xFFFFFFFFFFFFFFFF
 
     def next(self, prefix: str = "O") -> str:
         """A fresh id starting with ``prefix`` (``O`` orders, ``T`` amends)."""
-        h = f"{(next(self._count) * self._K + self._offset) & 0xFFFFFFFFFFFFFFFF:016X}"
+        self._value = v = (self._value + self._K) & 0xFFFFFFFFFFFFFFFF
+        h = v.to_bytes(8, "big").hex().upper()  # 16 hex digits, as f"{v:016X}"
         return f"{prefix}{h[:5]}-{h[5:10]}-{h[10:]}"
 
 
@@ -77,8 +79,8 @@ class Order:
         "volume",
     )
 
-    def __init__(
-        self, *, txid: str, market: Market, side: str, ordertype: str, volume: Decimal,
+    def __init__(  # positional in place(): keywords cost twice as much
+        self, txid: str, market: Market, side: str, ordertype: str, volume: Decimal,
         price: Decimal | None, ticks: int, now: float, userref: int | None = None,
         cl_ord_id: str | None = None, oflags: str = "", timeinforce: str = "GTC",
         expire_at: float | None = None,

@@ -67,9 +67,16 @@ def invalid(field: str) -> Reject:
 
 def parse_decimal(value: object, field: str) -> Decimal:
     """``value`` as a finite decimal > 0 (strings, ints, floats, Decimals), else invalid."""
-    if isinstance(value, bool):
+    if type(value) is str:  # what the wire carries: the common case, checked first
+        if "_" in value:  # Python accepts "1_000"; Kraken does not
+            raise invalid(field)
+        try:
+            d = Decimal(value.strip())
+        except (InvalidOperation, ValueError):
+            raise invalid(field) from None
+    elif isinstance(value, bool):
         raise invalid(field)
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         d = value
     elif isinstance(value, str | int | float):
         if isinstance(value, str) and "_" in value:  # Python accepts "1_000"; Kraken does not
@@ -159,15 +166,17 @@ class OrderSpec:
     """A parsed new order (AddOrder, one AddOrderBatch entry, an EditOrder replacement).
 
     ``price`` is None for market orders.  ``expire_at`` is clock seconds (GTD only).
+    ``ticks`` caches ``price / tick_size`` for the matching engine (a spec is never changed
+    after it is built).
     """
 
     __slots__ = (
-        "cl_ord_id", "expire_at", "market", "oflags", "ordertype", "price", "side",
+        "cl_ord_id", "expire_at", "market", "oflags", "ordertype", "price", "side", "ticks",
         "timeinforce", "userref", "volume",
     )
 
-    def __init__(
-        self, *, market: Market, side: str, ordertype: str, volume: Decimal,
+    def __init__(  # positional in the per-request paths: keywords cost twice as much
+        self, market: Market, side: str, ordertype: str, volume: Decimal,
         price: Decimal | None, userref: int | None = None, cl_ord_id: str | None = None,
         oflags: str = "", timeinforce: str = "GTC", expire_at: float | None = None,
     ) -> None:
@@ -181,6 +190,7 @@ class OrderSpec:
         self.oflags = oflags
         self.timeinforce = timeinforce
         self.expire_at = expire_at
+        self.ticks: int | None = None  # price in ticks, once the exchange has computed it
 
     @property
     def post_only(self) -> bool:
@@ -202,9 +212,12 @@ def parse_oflags(value: object, ordertype: str) -> str:
 def parse_volume(value: object, market: Market, field: str = "volume") -> Decimal:
     """A positive volume with at most ``lot_decimals`` decimals."""
     v = parse_decimal(value, field)
-    exponent = v.normalize().as_tuple().exponent
+    exponent = v.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -market.lot_decimals:
-        raise invalid(field)
+        # more places than allowed as written: invalid unless they are trailing zeros
+        exponent = v.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -market.lot_decimals:
+            raise invalid(field)
     return v
 
 
@@ -242,8 +255,5 @@ def parse_order_spec(
         if params.get("expiretm") in (None, "", "0", 0):
             raise invalid("expiretm")
         expire_at = _parse_expiretm(params["expiretm"], epoch + now) - epoch
-    return OrderSpec(
-        market=market, side=str(side), ordertype=str(ordertype), volume=volume, price=price,
-        userref=userref, cl_ord_id=cl_ord_id, oflags=oflags, timeinforce=str(tif),
-        expire_at=expire_at,
-    )
+    return OrderSpec(market, str(side), str(ordertype), volume, price, userref, cl_ord_id,
+                     oflags, str(tif), expire_at)

@@ -20,7 +20,8 @@ from engine.exchange.counters import TICK_ROUNDING, TickCounter
 from engine.exchange.events import price_tick
 from engine.exchange.markets import DEFAULT_MARKETS
 from engine.exchange.matching import MarketTrade
-from engine.exchange.orders import Book, Order
+from engine.exchange.orders import Book, IdMaker, Order
+from engine.exchange.params import Reject, parse_volume
 
 from .simkit import add, ok
 
@@ -129,3 +130,51 @@ def test_counter_with_cached_tick_index_equals_the_formula_bit_for_bit(
             time = max(time, now)
             c.charge(cost, now)
             assert c.state() == (level, time)
+
+
+@pytest.mark.parametrize("spread", [0, 1, 2, 3])
+def test_price_ticks_quote_exactly_size_times_ticks(spread: int) -> None:
+    x = SimulatedKraken("starter", seed=5, spread=spread)
+    ticks: list[PriceTick] = []
+    x.subscribe(lambda e: ticks.append(e) if isinstance(e, PriceTick) else None)
+    x.advance(30.0)
+    assert len(ticks) == 3 * 31
+    for e in ticks:
+        m = x.markets.get(e.pair)
+        k = int(e.price / m.tick_size)
+        bid = max(1, k - spread // 2)
+        want = (m.tick_size * k, m.tick_size * bid, m.tick_size * (bid + spread))
+        assert (e.price, e.bid, e.ask) == want
+        assert (str(e.price), str(e.bid), str(e.ask)) == tuple(map(str, want))
+
+
+def _volume_ok_plainly(v: Decimal, lot: int) -> bool:
+    exponent = v.normalize().as_tuple().exponent
+    return not (isinstance(exponent, int) and exponent < -lot)
+
+
+@given(
+    digits=st.integers(1, 10**35), places=st.integers(-3, 40), zeros=st.integers(0, 12),
+    lot=st.integers(0, 10),
+)
+def test_volume_places_checked_as_the_normalized_exponent(
+    digits: int, places: int, zeros: int, lot: int
+) -> None:
+    text = str(Decimal(digits).scaleb(-places)) + ("0" * zeros if places > 0 else "")
+    v = Decimal(text)
+    market = attrs.evolve(_XBT, lot_decimals=lot)
+    try:
+        got = parse_volume(text, market) == v
+    except Reject:
+        got = False
+    assert got == _volume_ok_plainly(v, lot)
+
+
+@given(seed=st.integers(0, 2**70), n=st.integers(1, 300))
+def test_ids_are_the_hex_of_n_times_k_plus_the_seeded_offset(seed: int, n: int) -> None:
+    ids = IdMaker(seed)
+    offset = (seed * 0x2545F4914F6CDD1D) & 0xFFFFFFFFFFFFFFFF
+    for i in range(1, n + 1):
+        h = f"{(i * 0x9E3779B97F4A7C15 + offset) & 0xFFFFFFFFFFFFFFFF:016X}"
+        prefix = "OT"[i % 2]
+        assert ids.next(prefix) == f"{prefix}{h[:5]}-{h[5:10]}-{h[10:]}"
