@@ -5,8 +5,9 @@ commit), but two facts are only known later, inside the venue: the API key of th
 that carries it (the engine's choice, or another key of the pool when that one left) and
 the nonce, which a key's wire slot draws only when the request may go
 (:mod:`engine.core.keys`).  So a venue that sends private requests calls its ``on_wire``
-note -- if one is set -- after it holds the key's slot and nonce and *before* it writes a
-byte:
+note -- if one is set -- after it holds the key's slot and nonce, and waits for what it
+returns (the journal's commit, shared by the requests noted in one loop turn) *before* it
+writes a byte:
 
 * REST: ``on_wire(endpoint, key_label, nonce, None)``;
 * WebSocket v2: ``on_wire(endpoint, None, None, req_id)`` -- v2 requests carry a session
@@ -22,6 +23,8 @@ nonce drawn is simply never used (later ones are higher).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from contextvars import ContextVar
 from typing import Protocol, runtime_checkable
 
@@ -37,10 +40,11 @@ UNRECORDED = "journal write failed"
 
 
 class WireNote(Protocol):
-    """Called right before a request is written; raises if it cannot be recorded."""
+    """Called right before a request is written; raises (or returns an awaitable that
+    raises) if it cannot be recorded.  An awaitable: the request waits for it."""
 
     def __call__(self, endpoint: str, key: str | None, nonce: int | None,
-                 req_id: int | None) -> None: ...
+                 req_id: int | None) -> Awaitable[None] | None: ...
 
 
 @runtime_checkable
@@ -50,12 +54,15 @@ class Noting(Protocol):
     on_wire: WireNote | None
 
 
-def noted(note: WireNote | None, endpoint: str, key: str | None, nonce: int | None,
-          req_id: int | None = None) -> None:
-    """Call ``note`` (if any); its failure becomes a not-sent :class:`TransportError`."""
+async def noted(note: WireNote | None, endpoint: str, key: str | None, nonce: int | None,
+                req_id: int | None = None) -> None:
+    """Call ``note`` (if any) and wait for what it returns (shielded: the commit may be
+    shared by other requests); a failure becomes a not-sent :class:`TransportError`."""
     if note is None:
         return
     try:
-        note(endpoint, key, nonce, req_id)
+        done = note(endpoint, key, nonce, req_id)
+        if done is not None:
+            await asyncio.shield(done)
     except Exception as e:
         raise TransportError(f"{UNRECORDED}: {e}", endpoint=endpoint, sent=False) from None

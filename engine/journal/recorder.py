@@ -10,10 +10,12 @@ without an outcome, which a restart looks up on the exchange.  If the
 commit fails the future carries the :class:`~engine.journal.writer.JournalError`: the engine
 then sends none of those requests, fails their intents as not sent and stops sending.
 
-A second, synchronous commit comes from the venue (:meth:`JournalRecorder.on_wire`, its
-``on_wire`` note): the key the request goes out on and its nonce (REST), or its ``req_id``
-(WebSocket), committed right before the bytes leave -- the nonce is only drawn there,
-under the key's wire slot.  It flushes whatever else is buffered in the same transaction,
+A second commit comes from the venue (:meth:`JournalRecorder.on_wire`, its ``on_wire``
+note): the key the request goes out on and its nonce (REST), or its ``req_id`` (WebSocket),
+committed before the bytes leave -- the nonce is only drawn there, under the key's wire
+slot.  Every request noted in one loop turn waits for one commit at its end (commits one
+after the other would hold the later requests back, while their counters' charges already
+count).  It flushes whatever else is buffered in the same transaction,
 the request rows included: so once the venues note every private request (``noted``, set
 by :meth:`~engine.journal.session.Journal.watch`), a batch of private requests is sent at
 once, its rows committed by each request's note (one commit per request instead of two);
@@ -89,8 +91,8 @@ def _txid(reply: Mapping[str, Any]) -> str | None:
 class JournalRecorder:
     """An :class:`~engine.core.observer.Observer` writing run ``run`` of ``writer``."""
 
-    __slots__ = ("_clock", "_levels", "_scheduled", "_timer", "_waiting", "key_id", "linger",
-                 "noted", "run", "writer")
+    __slots__ = ("_clock", "_levels", "_noting", "_scheduled", "_timer", "_waiting", "key_id",
+                 "linger", "noted", "run", "writer")
 
     def __init__(self, writer: JournalWriter, run: int, clock: Clock, *, key_id: str,
                  levels: Levels | None = None, linger: float = 0.1) -> None:
@@ -106,6 +108,7 @@ class JournalRecorder:
         #: every private request is noted by its venue before the wire (:meth:`on_wire`
         #: commits): a batch of private requests needs no commit of its own
         self.noted = False
+        self._noting: asyncio.Future[None] | None = None  # noted requests waiting to leave
 
     def attach_levels(self, levels: Levels) -> None:
         """Where the counters' levels come from (the engine, once built)."""
@@ -190,18 +193,37 @@ class JournalRecorder:
         self._soon()
 
     def on_wire(self, endpoint: str, key: str | None, nonce: int | None,
-                req_id: int | None) -> None:
+                req_id: int | None) -> asyncio.Future[None]:
         """A venue's note (:class:`~engine.core.wirenote.WireNote`): the request of this
-        task's round trip goes out now on ``key`` with ``nonce`` (or as ``req_id``).  One
-        commit of the events and counter levels buffered (this row, the request's, its
-        intent's...) before the venue writes; order records follow within ``linger``
-        seconds.  :class:`JournalError` if it fails."""
+        task's round trip goes out on ``key`` with ``nonce`` (or as ``req_id``) once the
+        returned future is done -- one commit at the end of this loop turn, shared by every
+        request noted in it, of the events and counter levels buffered (this row, the
+        request's, its intent's...); order records follow within ``linger`` seconds.  The
+        future carries the :class:`JournalError` if the commit fails."""
         hid, attempt = SENDING.get() or (0, 0)
         self.writer.add("events", (self.run, hid, "w", endpoint, key,
                                    None if nonce is None else str(nonce), attempt,
                                    None if req_id is None else str(req_id),
                                    self._clock.wall(), 0))
-        self.writer.flush(urgent=True)  # events and counter levels; order records linger
+        noting = self._noting
+        if noting is None:
+            loop = asyncio.get_running_loop()
+            noting = self._noting = loop.create_future()
+            loop.call_soon(self._note_commit)
+        return noting
+
+    def _note_commit(self) -> None:
+        """The end of a loop turn with noted requests: their commit, then they leave."""
+        noting, self._noting = self._noting, None
+        try:
+            self.writer.flush(urgent=True)  # events and counter levels; orders linger
+        except JournalError as e:
+            _log.error("journal.write_failed", error=str(e))
+            if noting is not None:
+                noting.set_exception(e)
+            return
+        if noting is not None:
+            noting.set_result(None)
         if self.writer.pending:
             self._soon()
 

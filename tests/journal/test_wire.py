@@ -10,6 +10,7 @@ import base64
 import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -128,9 +129,9 @@ async def test_a_note_that_cannot_be_written_sends_nothing_and_stops_sending(
     note = rest.on_wire
     assert note is not None
 
-    def failing(*args: Any) -> None:  # the disk fills between the group commit and the write
+    def failing(*args: Any) -> Awaitable[None] | None:  # the disk fills before the write
         journal.writer.db.execute("PRAGMA query_only = ON")
-        note(*args)
+        return note(*args)
 
     rest.on_wire = failing
     engine = Engine(rest, tier=Tier.PRO, clock=clock, markets=DEFAULT_MARKETS,

@@ -351,7 +351,7 @@ class KrakenRestVenue:
             self._check_open(endpoint)
             credentials = self._keys[key.index]
             body = encode_private(endpoint, params, nonce)
-            noted(self.on_wire, endpoint, key.label, nonce)  # recorded, or not sent
+            await noted(self.on_wire, endpoint, key.label, nonce)  # recorded, or not sent
             headers = {
                 "API-Key": credentials.key,
                 "API-Sign": sign(credentials.secret, path, nonce, body.content),

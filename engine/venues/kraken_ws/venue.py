@@ -454,7 +454,7 @@ class KrakenWsVenue:
         ws, token = self._ws, self._token
         assert ws is not None
         rid = next(self._ids)
-        noted(self.on_wire, endpoint, None, None, rid)  # recorded, or not sent
+        await noted(self.on_wire, endpoint, None, None, rid)  # recorded, or not sent
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[rid] = _Pending(fut, costs, self._connection, _refs(endpoint, params),
                                       _SEEN_KINDS.get(endpoint))
