@@ -313,7 +313,10 @@ class VirtualClock:
         return self.epoch + self._now
 
     def call_at(self, when: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
-        return self.loop.call_at(when, callback)
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return self.loop.call_at(when, callback)
+        return loop.call_at(when, callback)
 
     async def sleep_until(self, when: float) -> None:
         delay = when - self._now

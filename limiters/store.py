@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar, runtime_checkable
 
-from limiters.counter import CounterState
+from limiters.counter import ChargeResult, CounterSpec, CounterState
 
 __all__ = ["CounterStore", "MemoryStore"]
 
@@ -52,6 +52,14 @@ class MemoryStore:
         new_state, result = fn(self.load(key, now))
         self._states[key] = new_state
         return result
+
+    def try_charge(self, key: str, spec: CounterSpec, cost: float, now: float) -> ChargeResult:
+        """``spec.try_charge`` on the state under ``key``, whose new state is kept: what
+        :meth:`update` does with that step, without a closure per charge (a hot path)."""
+        state = self._states.get(key)
+        r = spec.try_charge(state if state is not None else CounterState.empty(now), cost, now)
+        self._states[key] = r.state
+        return r
 
     def keys(self) -> list[str]:
         """Keys that hold state."""

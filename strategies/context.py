@@ -119,6 +119,7 @@ class StrategyContext(Generic[P]):
         self.end = end
         self._engine = engine
         self._mids: dict[str, Decimal] = {}
+        self._ticks: dict[str, Decimal] = {}  # pair -> its tick size (quote units)
         self._position: dict[str, Decimal] = {}
         self._cash: dict[str, Decimal] = {}
         self._timers: set[asyncio.TimerHandle] = set()
@@ -234,7 +235,9 @@ class StrategyContext(Generic[P]):
 
     def round_price(self, pair: str, price: Decimal, side: Side) -> Decimal:
         """``price`` on the pair's tick grid: down for a buy, up for a sell (passive side)."""
-        tick = self.market(pair).tick_size
+        tick = self._ticks.get(pair)
+        if tick is None:
+            tick = self._ticks[pair] = self.market(pair).tick_size
         mode = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
         return (price / tick).to_integral_value(rounding=mode) * tick
 

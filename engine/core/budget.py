@@ -112,12 +112,14 @@ class MemoryBudget:
     """A :class:`Budget` in this process, over a :class:`~limiters.store.CounterStore`
     (keys ``trade:<pair>`` and ``api:<key>``).  Every answer is immediate."""
 
-    __slots__ = ("_api", "_cancel_max", "_held_specs", "_keys", "_store", "_trading",
-                 "inflight", "reserve", "stats")
+    __slots__ = ("_api", "_cancel_max", "_held_specs", "_keys", "_memory", "_store",
+                 "_trading", "inflight", "reserve", "stats")
 
     def __init__(self, profile: KrakenProfile, settings: EngineSettings,
                  store: CounterStore | None = None) -> None:
         self._store: CounterStore = store if store is not None else MemoryStore()
+        # an in-process store is charged in place (no step closure per charge)
+        self._memory = self._store if type(self._store) is MemoryStore else None
         self._trading: CounterSpec = profile.trading
         self._api: CounterSpec = profile.api
         self.reserve = cancel_reserve(profile, settings)
@@ -171,13 +173,19 @@ class MemoryBudget:
         spec = self._held_specs.get(held)
         if spec is None:
             spec = self._spec(held)
-        s = spec  # bound for the step below
+        if key is None:
+            key = self._trade_key(pair)
+        if self._memory is not None:
+            r = self._memory.try_charge(key, spec, cost, now)
+            answer = Charge(r.charged, r.wait, r.state.level)
+        else:
+            s = spec  # bound for the step below
 
-        def step(state: CounterState) -> tuple[CounterState, Charge]:
-            r = s.try_charge(state, cost, now)
-            return r.state, Charge(r.charged, r.wait, r.state.level)
+            def step(state: CounterState) -> tuple[CounterState, Charge]:
+                r = s.try_charge(state, cost, now)
+                return r.state, Charge(r.charged, r.wait, r.state.level)
 
-        answer = self._store.update(key if key is not None else self._trade_key(pair), now, step)
+            answer = self._store.update(key, now, step)
         if answer.charged:
             st = self.stats.get(pair)
             (st if st is not None else self._stat(pair)).record(now, cost, answer.level)

@@ -64,6 +64,9 @@ class Resolution(NamedTuple):
         return 0
 
 
+_CHANGES = (AmendOrder, EditOrder)
+
+
 def coalesce(intent: AmendOrder | EditOrder | CancelOrder, rec: OrderRecord,
              queued: Sequence[Item], add: Item | None) -> Resolution:
     """Fold ``intent`` about ``rec`` into ``queued`` (the held, unsent items about ``rec``)
@@ -78,7 +81,7 @@ def coalesce(intent: AmendOrder | EditOrder | CancelOrder, rec: OrderRecord,
     if rec.cancel_queued:
         return Resolution(Fold.CANCEL_QUEUED, intent, None, (),
                           "a cancel of this order is queued")
-    changes = [i for i in queued if isinstance(i.intent, AmendOrder | EditOrder)]
+    changes = [i for i in queued if isinstance(i.intent, _CHANGES)] if queued else []
     if isinstance(intent, CancelOrder):
         why = "its order is being cancelled"
         return Resolution(Fold.QUEUE, intent, None, tuple((i, why) for i in changes))

@@ -373,13 +373,10 @@ class Engine:
                  sent: bool | None = None) -> None:
         if not item.end():  # one outcome per intent, even if a waiter cancelled its handle
             return
-        self.outcomes[status.value] += 1
-        outcome = Outcome(
-            status=status, intent=item.intent, queued_at=item.queued_at,
-            done_at=self.clock.now(), sent_at=item.sent_at, txid=txid, error=error,
-            result=result, sent=item.attempts > 0 if sent is None else sent,
-            attempts=item.attempts,
-        )
+        self.outcomes[status._value_] += 1  # (an enum's .value is a slow property)
+        outcome = Outcome(status, item.intent, item.queued_at, self.clock.now(), item.sent_at,
+                          txid, error, result, item.attempts > 0 if sent is None else sent,
+                          item.attempts)
         item.settle(outcome)
         if self._observer is not None:
             self._observer.outcome(item.hid, outcome)

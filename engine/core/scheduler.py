@@ -281,7 +281,7 @@ class Scheduler:
         # timer at ``now`` itself, re-firing forever at the same virtual time
         alt = _INF if cheaper is None else max(cheaper - age, 1e-9)
         held = 0.0 if tx is Transaction.CANCEL else self._budget.held(book.at_risk(pair))
-        return self._charge(item, pair, float(penalty(tx, age)), held, tx.value, now, alt)
+        return self._charge(item, pair, float(penalty(tx, age)), held, tx._value_, now, alt)
 
     def _charge(self, item: Item, pair: str, cost: float, held: float, kind: str, now: float,
                 alt: float, opens: tuple[int, int] | None = None) -> float:

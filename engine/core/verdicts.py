@@ -87,7 +87,8 @@ def judge(reply: Mapping[str, Any], attempts: int, *, retry_allowed: bool = True
           nonce_retry: bool = True) -> Verdict:
     """The verdict on ``reply`` to a request tried ``attempts`` times (this one included)."""
     result = reply.get("result")
-    result = result if isinstance(result, Mapping) else None
+    if result is not None and type(result) is not dict and not isinstance(result, Mapping):
+        result = None
     raw = reply.get("error")
     if not raw:  # the usual reply: accepted, no errors at all
         return Verdict(Action.ACCEPT, Effect.NONE, None, (), result)
