@@ -160,7 +160,8 @@ def _volume_ok_plainly(v: Decimal, lot: int) -> bool:
 def test_volume_places_checked_as_the_normalized_exponent(
     digits: int, places: int, zeros: int, lot: int
 ) -> None:
-    text = str(Decimal(digits).scaleb(-places)) + ("0" * zeros if places > 0 else "")
+    text = format(Decimal(digits).scaleb(-places), "f")  # plain digits, never exponent form
+    text += "0" * zeros if "." in text else ""
     v = Decimal(text)
     market = attrs.evolve(_XBT, lot_decimals=lot)
     try:
