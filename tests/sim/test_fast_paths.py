@@ -21,7 +21,12 @@ from engine.exchange.events import price_tick
 from engine.exchange.markets import DEFAULT_MARKETS
 from engine.exchange.matching import MarketTrade
 from engine.exchange.orders import Book, IdMaker, Order
-from engine.exchange.params import Reject, parse_volume
+from engine.exchange.params import (
+    DECIMAL_MAX_EXPONENT,
+    DECIMAL_MIN_EXPONENT,
+    Reject,
+    parse_volume,
+)
 
 from .simkit import add, ok
 
@@ -149,6 +154,8 @@ def test_price_ticks_quote_exactly_size_times_ticks(spread: int) -> None:
 
 
 def _volume_ok_plainly(v: Decimal, lot: int) -> bool:
+    if not DECIMAL_MIN_EXPONENT <= v.adjusted() <= DECIMAL_MAX_EXPONENT:
+        return False
     exponent = v.normalize().as_tuple().exponent
     return not (isinstance(exponent, int) and exponent < -lot)
 
