@@ -132,8 +132,9 @@ class _Timer(asyncio.TimerHandle):
     __slots__ = ("_seq",)
 
     def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
-                 loop: asyncio.AbstractEventLoop, context: Any, seq: int) -> None:
-        if loop.get_debug():
+                 loop: asyncio.AbstractEventLoop, context: Any, seq: int,
+                 debug: bool = True) -> None:
+        if debug:
             super().__init__(when, callback, args, loop, context)
         else:  # what TimerHandle.__init__ sets, without its debug checks (a hot path)
             self._context = contextvars.copy_context() if context is None else context
@@ -181,15 +182,18 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
     ) -> asyncio.TimerHandle:
         if when is None:
             raise TypeError("when cannot be None")
-        self._check_closed()  # type: ignore[attr-defined]
+        if self._closed:  # type: ignore[attr-defined]
+            self._check_closed()  # type: ignore[attr-defined]
+        seq = next(self._timer_seq)
         if self._debug:  # type: ignore[attr-defined]
             self._check_thread()  # type: ignore[attr-defined]
             self._check_callback(callback, "call_at")  # type: ignore[attr-defined]
-        seq = next(self._timer_seq)
-        timer = _Timer(when, callback, args, self, context, seq)
-        if timer._source_traceback:
-            del timer._source_traceback[-1]
-        heapq.heappush(self._heap, (timer._when, seq, timer))
+            timer = _Timer(when, callback, args, self, context, seq)
+            if timer._source_traceback:
+                del timer._source_traceback[-1]
+        else:
+            timer = _Timer(when, callback, args, self, context, seq, False)
+        heapq.heappush(self._heap, (when, seq, timer))
         timer._scheduled = True
         return timer
 

@@ -286,7 +286,11 @@ class Queues:
 
     def depths(self) -> dict[str, int]:
         """Items in each pair's lanes (parked, deferred and charging ones not included)."""
-        return {p: len(q) for p, q in sorted(self.pairs.items())}
+        out = {}
+        for p, q in sorted(self.pairs.items()):
+            c = q.classes  # len(q), inline: a sampler asks every sample
+            out[p] = c[0].live + c[1].live + c[2].live
+        return out
 
     def __repr__(self) -> str:
         return f"Queues(queued={self._count}, pairs={len(self.pairs)})"

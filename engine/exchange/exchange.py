@@ -524,7 +524,7 @@ def _parse_nonce(raw: object) -> int:
     if isinstance(raw, bool):
         raise Reject(ke.INVALID_NONCE)
     try:
-        n = int(raw) if isinstance(raw, int | str) else -1
+        n = int(raw) if type(raw) is str or isinstance(raw, int | str) else -1
     except ValueError:
         raise Reject(ke.INVALID_NONCE) from None
     if not 0 <= n < 2**64:

@@ -20,6 +20,8 @@ from engine.exchange.times import rfc3339
 
 __all__ = [
     "DEADLINE_MAX_AHEAD",
+    "DECIMAL_MAX_EXPONENT",
+    "DECIMAL_MIN_EXPONENT",
     "INT32_MAX",
     "INT32_MIN",
     "OFLAGS",
@@ -37,6 +39,12 @@ __all__ = [
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
+
+#: A price or volume is refused unless 10**DECIMAL_MIN_EXPONENT <= value < 10**(MAX + 1):
+#: no market trades outside that, and beyond it ``price % tick_size`` and the matching
+#: engine's ``price / tick_size`` would leave Decimal's 28 digits (an exception, not a reply).
+DECIMAL_MAX_EXPONENT = 15
+DECIMAL_MIN_EXPONENT = -30
 
 #: A deadline further than this (s) past the arrival is invalid (Kraken: now + 60 s max).
 DEADLINE_MAX_AHEAD = 60.0
@@ -66,7 +74,8 @@ def invalid(field: str) -> Reject:
 
 
 def parse_decimal(value: object, field: str) -> Decimal:
-    """``value`` as a finite decimal > 0 (strings, ints, floats, Decimals), else invalid."""
+    """``value`` as a finite decimal > 0 of a sane magnitude (``DECIMAL_MIN_EXPONENT`` ..
+    ``DECIMAL_MAX_EXPONENT``; strings, ints, floats, Decimals), else invalid."""
     if type(value) is str:  # what the wire carries: the common case, checked first
         if "_" in value:  # Python accepts "1_000"; Kraken does not
             raise invalid(field)
@@ -87,7 +96,9 @@ def parse_decimal(value: object, field: str) -> Decimal:
             raise invalid(field) from None
     else:
         raise invalid(field)
-    if not d.is_finite() or d <= 0:
+    if not d.is_finite() or d <= 0 or not (
+        DECIMAL_MIN_EXPONENT <= d.adjusted() <= DECIMAL_MAX_EXPONENT
+    ):
         raise invalid(field)
     return d
 

@@ -63,10 +63,15 @@ class AgePenalty:
     name: str
     fixed: int
     by_age: tuple[int, ...] = attrs.field(default=(0,) * (len(AGE_EDGES) + 1))
+    #: ``fixed + by_age[i]`` per bucket, summed once
+    totals: tuple[int, ...] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "totals", tuple(self.fixed + a for a in self.by_age))
 
     def at(self, age: float) -> int:
         """Units charged for an order ``age`` seconds old at arrival."""
-        return self.fixed + self.by_age[age_bucket(age)]
+        return self.totals[bisect.bisect_right(AGE_EDGES, age)]  # age_bucket(age), inline
 
 
 ADD = AgePenalty("AddOrder", 1)

@@ -257,6 +257,7 @@ class _Backtest:
             config.tier, markets, seed=config.seed, clock=clock, decay_step=config.decay_step,
             latency=config.latency, jitter=config.jitter)
         self.tally = OutcomeTally(config.record)
+        self.names = tuple(m.name for m in markets)  # the pairs sampled, in market order
         self.sampler = Sampler(clock, max(1.0, config.duration / SAMPLES_PER_RUN), self._take,
                                keep=True, on_sample=self._progress)
         self.loop: RunLoop | None = None
@@ -288,13 +289,14 @@ class _Backtest:
                    started=self.sampler.start, stopping=self.sampler.pause, drained=drained)
 
     def _take(self, now: float) -> Sample:
-        ex = self.exchange
+        ex, names = self.exchange, self.names
         queues = self.engine.queue_depths()  # not a whole metrics() snapshot per sample
+        level = ex.trading_level
         return Sample(
             now,
-            {m.name: ex.trading_level(m.name, now) for m in self.markets},
+            {name: level(name, now) for name in names},
             ex.api_level("sim", now),
-            {m.name: queues.get(m.name, 0) for m in self.markets},
+            {name: queues.get(name, 0) for name in names},
         )
 
     def _progress(self, sample: Sample) -> None:

@@ -21,7 +21,12 @@ from engine.exchange.events import price_tick
 from engine.exchange.markets import DEFAULT_MARKETS
 from engine.exchange.matching import MarketTrade
 from engine.exchange.orders import Book, IdMaker, Order
-from engine.exchange.params import Reject, parse_volume
+from engine.exchange.params import (
+    DECIMAL_MAX_EXPONENT,
+    DECIMAL_MIN_EXPONENT,
+    Reject,
+    parse_volume,
+)
 
 from .simkit import add, ok
 
@@ -149,6 +154,8 @@ def test_price_ticks_quote_exactly_size_times_ticks(spread: int) -> None:
 
 
 def _volume_ok_plainly(v: Decimal, lot: int) -> bool:
+    if not DECIMAL_MIN_EXPONENT <= v.adjusted() <= DECIMAL_MAX_EXPONENT:
+        return False
     exponent = v.normalize().as_tuple().exponent
     return not (isinstance(exponent, int) and exponent < -lot)
 
@@ -160,7 +167,8 @@ def _volume_ok_plainly(v: Decimal, lot: int) -> bool:
 def test_volume_places_checked_as_the_normalized_exponent(
     digits: int, places: int, zeros: int, lot: int
 ) -> None:
-    text = str(Decimal(digits).scaleb(-places)) + ("0" * zeros if places > 0 else "")
+    text = format(Decimal(digits).scaleb(-places), "f")  # plain digits, never exponent form
+    text += "0" * zeros if "." in text else ""
     v = Decimal(text)
     market = attrs.evolve(_XBT, lot_decimals=lot)
     try:

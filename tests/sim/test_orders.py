@@ -13,7 +13,9 @@ from engine.exchange import CancelReason, OrderCancelled, OrderFilled, PriceTick
 
 from .simkit import add, call, err, flat, make, ok, txid
 
-BAD_NUMBERS = ["nan", "NaN", "inf", "-inf", "-1", "0", "0.0", "abc", "", "1e", "1_0", None]
+BAD_NUMBERS = ["nan", "NaN", "inf", "-inf", "-1", "0", "0.0", "abc", "", "1e", "1_0", None,
+               # out of any market's range: once an exception from price % tick_size
+               "1e27", "1E+2800000", "1e16", "1e-31"]
 
 
 def invalid(field: str) -> str:
