@@ -117,14 +117,19 @@ async def test_key_and_nonce_are_committed_before_the_exchange_sees_them(
     assert not any(k in secrets or s in secrets for k, s in KEYS.items())  # labels only
 
 
+async def _one_key(start_server: Any, tmp_path: Path,
+                   ) -> tuple[ExchangeServer, RealClock, Journal, KrakenRestVenue]:
+    """A server, a journal at ``tmp_path/j.sqlite`` and a REST venue on the first key."""
+    server: ExchangeServer = await start_server(keys=KEYS)
+    clock = RealClock()
+    journal = Journal(tmp_path / "j.sqlite", clock=clock, account="acct", key_id="k")
+    key, secret = next(iter(KEYS.items()))
+    return server, clock, journal, KrakenRestVenue(Credentials(key, secret), base_url=server.url)
+
+
 async def test_a_note_that_cannot_be_written_sends_nothing_and_stops_sending(
         start_server: Any, tmp_path: Path) -> None:
-    server: ExchangeServer = await start_server(keys=KEYS)
-    path = tmp_path / "j.sqlite"
-    clock = RealClock()
-    journal = Journal(path, clock=clock, account="acct", key_id="k")
-    key, secret = next(iter(KEYS.items()))
-    rest = KrakenRestVenue(Credentials(key, secret), base_url=server.url)
+    server, clock, journal, rest = await _one_key(start_server, tmp_path)
     journal.watch(rest)
     note = rest.on_wire
     assert note is not None
@@ -151,12 +156,7 @@ async def test_a_note_that_cannot_be_written_sends_nothing_and_stops_sending(
 
 async def test_websocket_order_requests_are_noted_with_their_req_id(
         start_server: Any, tmp_path: Path) -> None:
-    server: ExchangeServer = await start_server(keys=KEYS)
-    path = tmp_path / "j.sqlite"
-    clock = RealClock()
-    journal = Journal(path, clock=clock, account="acct", key_id="k")
-    key, secret = next(iter(KEYS.items()))
-    rest = KrakenRestVenue(Credentials(key, secret), base_url=server.url)
+    server, clock, journal, rest = await _one_key(start_server, tmp_path)
     ws = KrakenWsVenue(rest, server.ws_url, symbols=Symbols([("XBT/USD", ("XBTUSD",))]))
     journal.watch(rest, ws)
     engine = Engine(ws, tier=Tier.PRO, clock=clock, markets=DEFAULT_MARKETS,
@@ -167,7 +167,7 @@ async def test_websocket_order_requests_are_noted_with_their_req_id(
         assert all(o.ok for o in placed), [o.error for o in placed]
     await ws.aclose()
     journal.close()
-    with sqlite3.connect(path) as db:
+    with sqlite3.connect(tmp_path / "j.sqlite") as db:
         orders = db.execute("SELECT key, nonce, req_id, hid FROM wire "
                             "WHERE endpoint = 'AddOrder' ORDER BY req_id + 0").fetchall()
         token = db.execute("SELECT key, nonce, hid FROM wire "
