@@ -109,6 +109,7 @@ class OrderRecord:
         "strategy",
         "txid",
         "view_cache",
+        "view_fields",
         "volume",
     )
 
@@ -132,6 +133,7 @@ class OrderRecord:
         self.closed_early = False  # the exchange reported it closed before its add's reply
         self.reported_closed = False  # ... or while a request of ours about it was in flight
         self.view_cache: OrderView | None = None
+        self.view_fields: tuple[object, ...] = ()  # what view_cache was built from
 
     @property
     def ref(self) -> str:
@@ -145,25 +147,13 @@ class OrderRecord:
     def view(self) -> OrderView:
         """The record now, as an :class:`OrderView`.  While nothing changed, the same view
         object is returned (so ``engine.order(id) is view`` tells "unchanged")."""
-        c = self.view_cache
-        if (c is not None and c.state is self.state and c.busy is self.busy
-                and c.closing is self.cancel_queued
-                and c.reported_closed is (self.reported_closed or self.closed_early)
-                and c.txid == self.txid and c.placed_at == self.aged_from
-                and c.price == self.price and c.volume == self.volume
-                and c.filled == self.filled and c.side is self.side
-                and c.strategy == self.strategy and c.pair == self.pair
-                and c.cl_ord_id == self.cl_ord_id):
-            return c  # nothing changed: no new view built (strategies ask on every tick)
-        v = OrderView(
-            self.cl_ord_id, self.pair, self.state, self.txid, self.strategy, self.side,
-            self.price, self.volume, self.filled, self.aged_from, self.busy,
-            self.cancel_queued, self.reported_closed or self.closed_early,
-        )
-        cached = self.view_cache
-        if cached is not None and cached == v:
-            return cached
-        self.view_cache = v
+        fields = (self.cl_ord_id, self.pair, self.state, self.txid, self.strategy, self.side,
+                  self.price, self.volume, self.filled, self.aged_from, self.busy,
+                  self.cancel_queued, self.reported_closed or self.closed_early)
+        if self.view_cache is not None and fields == self.view_fields:
+            return self.view_cache  # nothing changed (strategies ask on every tick)
+        self.view_fields = fields
+        v = self.view_cache = OrderView(*fields)
         return v
 
     def __repr__(self) -> str:
