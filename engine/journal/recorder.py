@@ -130,15 +130,21 @@ class JournalRecorder:
             self._timer.cancel()
             self._timer = None
         waiting, self._waiting = self._waiting, None
+        self._commit(waiting, urgent=False)
+
+    def _commit(self, waiting: asyncio.Future[None] | None, *, urgent: bool) -> bool:
+        """Flush the writer (``urgent``: events and counter levels only), then release
+        ``waiting`` -- with the :class:`JournalError` if the commit failed.  True: committed."""
         try:
-            self.writer.flush()
+            self.writer.flush(urgent=urgent)
         except JournalError as e:
             _log.error("journal.write_failed", error=str(e))
             if waiting is not None:
                 waiting.set_exception(e)
-            return
+            return False
         if waiting is not None:
             waiting.set_result(None)
+        return True
 
     def flush(self) -> None:
         """Commit what is buffered now (:class:`JournalError` on failure)."""
@@ -215,16 +221,8 @@ class JournalRecorder:
     def _note_commit(self) -> None:
         """The end of a loop turn with noted requests: their commit, then they leave."""
         noting, self._noting = self._noting, None
-        try:
-            self.writer.flush(urgent=True)  # events and counter levels; orders linger
-        except JournalError as e:
-            _log.error("journal.write_failed", error=str(e))
-            if noting is not None:
-                noting.set_exception(e)
-            return
-        if noting is not None:
-            noting.set_result(None)
-        if self.writer.pending:
+        # events and counter levels; order records linger
+        if self._commit(noting, urgent=True) and self.writer.pending:
             self._soon()
 
     def outcome(self, hid: int, outcome: Outcome) -> None:
