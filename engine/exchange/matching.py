@@ -329,13 +329,9 @@ class MatchingEngine:
 
     def rest(self, order: Order) -> None:
         assert order.price is not None
-        m = order.market
-        if order.side == "buy":  # order.is_buy and order.funding_asset, inline
-            amount, asset = order.volume * order.price, m.quote
-        else:
-            amount, asset = order.volume, m.base
+        amount = order.volume * order.price if order.side == "buy" else order.volume
         order.reserved = amount
-        self.account.reserve(asset, amount)
+        self.account.reserve(order.funding_asset, amount)
         self.books[order.market.name].add(order)
         self.open[order.txid] = order
         if order.cl_ord_id is not None:
@@ -352,8 +348,7 @@ class MatchingEngine:
         if order.cl_ord_id is not None and self.by_cl_ord_id.get(order.cl_ord_id) is order:
             del self.by_cl_ord_id[order.cl_ord_id]
         if order.reserved:
-            m = order.market
-            self.account.release(m.quote if order.side == "buy" else m.base, order.reserved)
+            self.account.release(order.funding_asset, order.reserved)
             order.reserved = _ZERO
 
     def _archive(self, order: Order) -> None:
