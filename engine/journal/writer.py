@@ -27,10 +27,9 @@ __all__ = ["JournalError", "JournalWriter"]
 _INSERT = {
     "events": "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)",
     "orders": "INSERT OR REPLACE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-    "counters": "INSERT OR REPLACE INTO counters VALUES (?,?,?)",
     "gone": "UPDATE orders SET state = 'closed', wall = ? WHERE cl_ord_id = ?",
 }
-_URGENT = ("events", "counters")  # what an urgent flush writes (see JournalWriter.flush)
+_URGENT = ("events",)  # what an urgent flush writes (see JournalWriter.flush)
 
 
 class JournalError(RuntimeError):
@@ -115,9 +114,9 @@ class JournalWriter:
     def flush(self, *, urgent: bool = False) -> None:
         """Write the buffered rows in one transaction; :class:`JournalError` on failure.
 
-        ``urgent``: only the events and counter levels (appends to ``events``, a page of
-        ``counters``: about half the CPU of a commit that also rewrites order records,
-        measured 49-80 against 137 µs); order records wait for the next full flush.
+        ``urgent``: only the events, counter levels included (appends to ``events``: about
+        half the CPU of a commit that also rewrites order records, measured 49-80 against
+        137 µs); order records wait for the next full flush.
         """
         self._check()
         buffers, orders = self._buffers, self._orders
