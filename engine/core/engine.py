@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import Counter as Tally
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, Self
 
@@ -92,7 +92,7 @@ class Engine:
         self._book = OrderBook(track=observer is not None)
         self._fences = Fences(self.profile.settings.jitter)
         self._tracer = Tracer(keep=self.settings.trace, log=self.settings.log_decisions)
-        self._observer = observer
+        self._observer, self._pushes = observer, observer is not None  # see pull_orders
         self._scheduler = Scheduler(
             self._queues, self._book, self.budget, self._fences, self._tracer, self.settings,
             self.markets, key=key_id, max_open=self.profile.max_open_orders, wall=self.clock.wall,
@@ -167,7 +167,7 @@ class Engine:
             item = self._new_item(intent, strategy)
             self._queues.enqueue_lane(item, lane)
             self._pump()
-        if self._observer is not None:
+        if self._pushes:
             self._flush()
         return item.future
 
@@ -208,7 +208,7 @@ class Engine:
             sch.ops.clear()
         if sch.outbox:
             self._dispatch(now)
-        if self._observer is not None:
+        if self._pushes:
             self._flush()
         if self._idle is not None and not self.budget.inflight.count and not q.queued:
             self._idle.set()
@@ -236,7 +236,7 @@ class Engine:
         if self._observer is not None:
             try:
                 ready = self._observer.requests_ready(
-                    [Outgoing(i.hid, i.attempts, e, p, now) for i, e, p in out])
+                    [Outgoing(i.hid, i.attempts, e, p, now, i.pair) for i, e, p in out])
             except Exception as e:
                 self._unrecorded(out, e)
                 return
@@ -383,9 +383,13 @@ class Engine:
 
     def _flush(self) -> None:
         """Tell the observer which order records changed."""
-        changed = self._book.take_changed()
-        if changed and self._observer is not None:
+        if (changed := self._book.take_changed()) and self._observer is not None:
             self._observer.orders_changed([r.view() for r in changed])
+
+    def pull_orders(self) -> Callable[[], list[OrderView]]:
+        """Push no order views: the callable returned takes those changed since its last call."""
+        self._pushes = False
+        return lambda: [r.view() for r in self._book.take_changed()]
 
     def order_closed(self, order_id: str, reason: str = "filled", *,
                      expected: bool = False) -> None:
@@ -401,7 +405,7 @@ class Engine:
         elif self._settlement.reported_closed(rec, reason):
             self._resolve_settled()
             self._pump()
-        if self._observer is not None:
+        if self._pushes:
             self._flush()
 
     def adopt(self, orders: Iterable[Adopted]) -> list[OrderView]:
@@ -468,8 +472,7 @@ class Engine:
         q, b = self._queues, self.budget
         pairs = sorted(set(q.pairs) | {p for p in b.stats if p != "api"})
         return MetricsSnapshot(
-            time=self.clock.now(),
-            trading_levels={p: self.trading_level(p) for p in pairs},
+            time=self.clock.now(), trading_levels={p: self.trading_level(p) for p in pairs},
             trading_max=b.trading_max, api_level=self.api_level(), api_max=b.api_max,
             queue_depths=q.depths(), queued=q.queued, inflight=b.inflight.count,
             inflight_cap=b.inflight.slots, open_orders=dict(self._book.open_count),

@@ -35,13 +35,15 @@ __all__ = ["NullObserver", "Observer", "Outgoing"]
 @attrs.frozen(slots=True)
 class Outgoing:
     """One request about to be written: intent ``hid``'s ``attempt``-th try (1 = first),
-    ``endpoint`` and its ``params``, decided at ``time`` (seconds, engine clock)."""
+    ``endpoint`` and its ``params``, decided at ``time`` (seconds, engine clock); ``pair``
+    the pair whose trading counter it charges ("": none, e.g. a query)."""
 
     hid: int
     attempt: int
     endpoint: str
     params: Mapping[str, Any]
     time: float
+    pair: str = ""
 
 
 class Observer(Protocol):

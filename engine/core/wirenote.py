@@ -6,7 +6,8 @@ that carries it (the engine's choice, or another key of the pool when that one l
 the nonce, which a key's wire slot draws only when the request may go
 (:mod:`engine.core.keys`).  So a venue that sends private requests calls its ``on_wire``
 note -- if one is set -- after it holds the key's slot and nonce, and waits for what it
-returns (the journal's commit, shared by the requests noted in one loop turn) *before* it
+returns (the journal's commit, shared by the requests noted in one loop turn; each call
+returns its own awaitable, so a caller that gives up cancels no other's) *before* it
 writes a byte:
 
 * REST: ``on_wire(endpoint, key_label, nonce, None)``;
@@ -23,7 +24,6 @@ nonce drawn is simply never used (later ones are higher).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from contextvars import ContextVar
 from typing import Protocol, runtime_checkable
@@ -41,7 +41,8 @@ UNRECORDED = "journal write failed"
 
 class WireNote(Protocol):
     """Called right before a request is written; raises (or returns an awaitable that
-    raises) if it cannot be recorded.  An awaitable: the request waits for it."""
+    raises) if it cannot be recorded.  An awaitable (the caller's own, not shared: it may
+    be cancelled): the request waits for it."""
 
     def __call__(self, endpoint: str, key: str | None, nonce: int | None,
                  req_id: int | None) -> Awaitable[None] | None: ...
@@ -56,13 +57,13 @@ class Noting(Protocol):
 
 async def noted(note: WireNote | None, endpoint: str, key: str | None, nonce: int | None,
                 req_id: int | None = None) -> None:
-    """Call ``note`` (if any) and wait for what it returns (shielded: the commit may be
-    shared by other requests); a failure becomes a not-sent :class:`TransportError`."""
+    """Call ``note`` (if any) and wait for what it returns; a failure becomes a not-sent
+    :class:`TransportError`."""
     if note is None:
         return
     try:
         done = note(endpoint, key, nonce, req_id)
         if done is not None:
-            await asyncio.shield(done)
+            await done
     except Exception as e:
         raise TransportError(f"{UNRECORDED}: {e}", endpoint=endpoint, sent=False) from None

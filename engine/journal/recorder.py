@@ -5,7 +5,8 @@ Every call buffers rows in the :class:`~engine.journal.writer.JournalWriter`.
 (``loop.call_soon``): the engine writes the requests to the wire only after it -- every
 batch decided in one turn shares the one transaction, with every row buffered before it.
 Rows without a request (replies, outcomes, order records, intents) may wait for the next
-such commit, or ``linger`` seconds (default 0.1): a crash that loses them leaves intents
+commit, or ``linger`` seconds (default 0.1; such a commit also writes every counter level
+that rose without a request, say raised by the model): a crash that loses them leaves intents
 without an outcome, which a restart looks up on the exchange.  If the
 commit fails the future carries the :class:`~engine.journal.writer.JournalError`: the engine
 then sends none of those requests, fails their intents as not sent and stops sending.
@@ -13,19 +14,23 @@ then sends none of those requests, fails their intents as not sent and stops sen
 A second commit comes from the venue (:meth:`JournalRecorder.on_wire`, its ``on_wire``
 note): the key the request goes out on and its nonce (REST), or its ``req_id`` (WebSocket),
 committed before the bytes leave -- the nonce is only drawn there, under the key's wire
-slot.  Every request noted in one loop turn waits for one commit at its end (commits one
-after the other would hold the later requests back, while their counters' charges already
-count).  It flushes whatever else is buffered in the same transaction,
-the request rows included: so once the venues note every private request (``noted``, set
+slot.  The first request noted in a loop turn is committed at once and goes on without
+waiting (no future, no extra loop turns: with one request in flight per key, the common
+case, that is every request); any others noted in the same turn wait for one shared
+commit at its end (a commit each would cost more than the wait).  A note's commit writes
+whatever else is buffered in the same transaction (order records aside), the request
+rows included: so once the venues note every private request (``noted``, set
 by :meth:`~engine.journal.session.Journal.watch`), a batch of private requests is sent at
 once, its rows committed by each request's note (one commit per request instead of two);
 a batch with a public request still waits for the turn's commit.
 
-With each batch of requests the recorder also writes every counter's modelled level
-(``levels``: ``[(name, units), ...]``, pair names and ``"api"``) with the wall time, so a
-restart can start from them, decayed to its own start -- as ``events`` rows (kind ``c``):
-appended to the page the commit writes anyway (a table of their own cost a page more per
-commit, about 70 µs of CPU between network requests).
+With each batch of requests the recorder also writes the counters' modelled levels
+(``levels``: ``[(name, units, decay), ...]``, pair names and ``"api"``, decay in units per
+second) with the wall time, so a restart can start from them, decayed to its own start --
+as ``events`` rows (kind ``c``), appended to the page the commit writes anyway.  Only the
+levels the last row does not already tell: a counter gets a row when its level is above
+``max(0, last - decay * (wall - last_wall))``, what a restart would compute from its
+last row (a charge, or the model raising it); one that only decayed needs none.
 
 Times: the engine's clock gives seconds; rows get UNIX seconds (``clock.wall()``), engine
 times converted by the offset between the two clocks at the moment of writing.
@@ -34,7 +39,7 @@ times converted by the offset between the two clocks at the moment of writing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -60,7 +65,9 @@ __all__ = ["JournalRecorder", "intent_ids"]
 
 _log = structlog.get_logger("orderpace.journal")
 
-Levels = Callable[[], Iterable[tuple[str, float]]]
+#: ``(name, level in units, decay in units per second)`` of the API counters and of the
+#: trading counters of the pairs given (None: every pair's)
+Levels = Callable[[Collection[str] | None], Iterable[tuple[str, float, float]]]
 
 
 def intent_ids(intent: Intent) -> tuple[str, str | None]:
@@ -91,8 +98,8 @@ def _txid(reply: Mapping[str, Any]) -> str | None:
 class JournalRecorder:
     """An :class:`~engine.core.observer.Observer` writing run ``run`` of ``writer``."""
 
-    __slots__ = ("_clock", "_levels", "_noting", "_scheduled", "_timer", "_waiting", "key_id",
-                 "linger", "noted", "run", "writer")
+    __slots__ = ("_changed", "_clock", "_levels", "_noting", "_scheduled", "_timer", "_turn_noted",
+                 "_waiting", "_written", "key_id", "linger", "noted", "run", "writer")
 
     def __init__(self, writer: JournalWriter, run: int, clock: Clock, *, key_id: str,
                  levels: Levels | None = None, linger: float = 0.1) -> None:
@@ -101,6 +108,8 @@ class JournalRecorder:
         self.key_id = key_id
         self._clock = clock
         self._levels = levels
+        self._changed: Callable[[], Sequence[OrderView]] | None = None  # see attach_orders
+        self._written: dict[str, tuple[float, float]] = {}  # name -> last row's (level, wall)
         self._scheduled = False  # a commit at the end of this loop turn
         self._timer: asyncio.TimerHandle | None = None  # a lingering commit
         self.linger = linger  # seconds rows without requests may wait
@@ -108,11 +117,22 @@ class JournalRecorder:
         #: every private request is noted by its venue before the wire (:meth:`on_wire`
         #: commits): a batch of private requests needs no commit of its own
         self.noted = False
-        self._noting: asyncio.Future[None] | None = None  # noted requests waiting to leave
+        self._turn_noted = False  # a request was noted (and committed) in this loop turn
+        self._noting: list[asyncio.Future[None]] = []  # noted after it, waiting to leave
 
     def attach_levels(self, levels: Levels) -> None:
         """Where the counters' levels come from (the engine, once built)."""
         self._levels = levels
+
+    def attach_orders(self, changed: Callable[[], Sequence[OrderView]]) -> None:
+        """Take the changed orders' views from ``changed`` (:meth:`Engine.pull_orders
+        <engine.core.engine.Engine.pull_orders>`) when order records are committed, instead
+        of having them pushed after each change: one view per order and commit."""
+        self._changed = changed
+
+    def _take_orders(self) -> None:
+        if self._changed is not None:
+            self._buffer_orders(self._changed())
 
     # -- grouping ------------------------------------------------------------------------
 
@@ -122,6 +142,18 @@ class JournalRecorder:
         if not self._scheduled and self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.linger, self._turn_end)
 
+    def _note_levels(self, pairs: Collection[str] | None, wall: float) -> None:
+        """Buffer a ``c`` row for each counter (the API counters and ``pairs``' trading
+        counters; None: every pair's) whose level its last row does not tell (module doc)."""
+        if self._levels is None:
+            return
+        written, add, run = self._written, self.writer.add, self.run
+        for name, level, decay in self._levels(pairs):
+            last = written.get(name)
+            if last is None or level > max(0.0, last[0] - decay * (wall - last[1])) + 1e-9:
+                written[name] = (level, wall)
+                add("events", (run, 0, "c", name, None, None, level, None, wall, 0))
+
     def _turn_end(self) -> None:
         """The end of a loop turn: one transaction for everything buffered in it; the
         requests waiting for it leave (or fail, with the error) after it."""
@@ -130,24 +162,30 @@ class JournalRecorder:
             self._timer.cancel()
             self._timer = None
         waiting, self._waiting = self._waiting, None
-        self._commit(waiting, urgent=False)
+        self._note_levels(None, self._clock.wall())  # the model may raise a level unasked
+        self._take_orders()
+        self._commit(() if waiting is None else (waiting,), urgent=False)
 
-    def _commit(self, waiting: asyncio.Future[None] | None, *, urgent: bool) -> bool:
-        """Flush the writer (``urgent``: events and counter levels only), then release
-        ``waiting`` -- with the :class:`JournalError` if the commit failed.  True: committed."""
+    def _commit(self, waiting: Iterable[asyncio.Future[None]], *, urgent: bool) -> bool:
+        """Flush the writer (``urgent``: events and counter levels only), then release the
+        ``waiting`` futures -- with the :class:`JournalError` if the commit failed (one whose
+        waiter gave up is left alone).  True: committed."""
         try:
             self.writer.flush(urgent=urgent)
         except JournalError as e:
             _log.error("journal.write_failed", error=str(e))
-            if waiting is not None:
-                waiting.set_exception(e)
+            for f in waiting:
+                if not f.done():
+                    f.set_exception(e)
             return False
-        if waiting is not None:
-            waiting.set_result(None)
+        for f in waiting:
+            if not f.done():
+                f.set_result(None)
         return True
 
     def flush(self) -> None:
         """Commit what is buffered now (:class:`JournalError` on failure)."""
+        self._take_orders()
         self.writer.flush()
 
     # -- the observer --------------------------------------------------------------------
@@ -166,9 +204,8 @@ class JournalRecorder:
             oid = p.get("cl_ord_id") or p.get("txid")
             add("events", (run, o.hid, "q", o.endpoint, None if oid is None else str(oid), key,
                            o.attempt, None, wall, 0))
-        if self._levels is not None:
-            for name, level in self._levels():
-                add("events", (run, 0, "c", name, None, None, level, None, wall, 0))
+        pairs = {o.pair for o in batch}
+        self._note_levels(None if "" in pairs else pairs, wall)  # "": maybe any pair's
         self.writer.check()  # a journal already failed: nothing more leaves
         if self.noted and not any(is_public(o.endpoint) for o in batch):
             self._soon()  # the venue's note commits these rows before the bytes leave
@@ -199,30 +236,40 @@ class JournalRecorder:
         self._soon()
 
     def on_wire(self, endpoint: str, key: str | None, nonce: int | None,
-                req_id: int | None) -> asyncio.Future[None]:
+                req_id: int | None) -> asyncio.Future[None] | None:
         """A venue's note (:class:`~engine.core.wirenote.WireNote`): the request of this
         task's round trip goes out on ``key`` with ``nonce`` (or as ``req_id``) once the
-        returned future is done -- one commit at the end of this loop turn, shared by every
-        request noted in it, of the events and counter levels buffered (this row, the
-        request's, its intent's...); order records follow within ``linger`` seconds.  The
-        future carries the :class:`JournalError` if the commit fails."""
+        events and counter levels buffered (this row, the request's, its intent's...) are
+        committed; order records follow within ``linger`` seconds.  The first note of a
+        loop turn commits at once (None: send now; :class:`JournalError`: do not); later
+        ones in the same turn get a future of one commit at its end (the caller's own:
+        cancelling it leaves the commit alone), carrying the error if it fails."""
         hid, attempt = SENDING.get() or (0, 0)
         self.writer.add("events", (self.run, hid, "w", endpoint, key,
                                    None if nonce is None else str(nonce), attempt,
                                    None if req_id is None else str(req_id),
                                    self._clock.wall(), 0))
-        noting = self._noting
-        if noting is None:
-            loop = asyncio.get_running_loop()
-            noting = self._noting = loop.create_future()
-            loop.call_soon(self._note_commit)
-        return noting
+        loop = asyncio.get_running_loop()
+        if self._turn_noted:  # another request noted in this turn: share a commit at its end
+            noted = loop.create_future()
+            self._noting.append(noted)
+            return noted
+        self._turn_noted = True
+        loop.call_soon(self._note_turn_end)
+        if not self._commit((), urgent=True):
+            assert self.writer.failed is not None
+            raise self.writer.failed
+        if self.writer.pending:
+            self._soon()
+        return None
 
-    def _note_commit(self) -> None:
-        """The end of a loop turn with noted requests: their commit, then they leave."""
-        noting, self._noting = self._noting, None
+    def _note_turn_end(self) -> None:
+        """The end of a loop turn with noted requests: the commit of those noted after the
+        first, then they leave."""
+        self._turn_noted = False
+        noting, self._noting = self._noting, []
         # events and counter levels; order records linger
-        if self._commit(noting, urgent=True) and self.writer.pending:
+        if noting and self._commit(noting, urgent=True) and self.writer.pending:
             self._soon()
 
     def outcome(self, hid: int, outcome: Outcome) -> None:
@@ -231,15 +278,13 @@ class JournalRecorder:
         self._soon()
 
     def orders_changed(self, views: Sequence[OrderView]) -> None:
+        self._buffer_orders(views)
+        self._soon()
+
+    def _buffer_orders(self, views: Sequence[OrderView]) -> None:
         clock = self._clock
         wall = clock.wall()
         offset = wall - clock.now()
         add, run = self.writer.add_order, self.run
         for v in views:
-            placed = None if v.placed_at is None else v.placed_at + offset
-            add(v.cl_ord_id, (v.cl_ord_id, run, v.txid, v.pair,
-                           None if v.side is None else v.side.value,
-                           None if v.price is None else str(v.price),
-                           None if v.volume is None else str(v.volume),
-                           v.state.value, placed, v.strategy, wall))
-        self._soon()
+            add(v, run, offset, wall)

@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -102,12 +102,19 @@ class Journal:
 
         pool = () if engine.keys is None else engine.keys.ids  # each key of a pool
 
-        def levels() -> list[tuple[str, float]]:
+        trade, api = engine.profile.trading.decay, engine.profile.api.decay  # units/s
+
+        budget = engine.budget
+
+        def levels(pairs: Collection[str] | None) -> list[tuple[str, float, float]]:
             now = engine.clock.now()
-            return [*((n, engine.trading_level(n)) for n in names), ("api", engine.api_level()),
-                    *((f"api:{k}", engine.budget.api_level(k, now)) for k in pool)]
+            return [*((n, budget.trading_level(n, now), trade) for n in names if
+                      pairs is None or n in pairs),
+                    ("api", engine.api_level(), api),
+                    *((f"api:{k}", budget.api_level(k, now), api) for k in pool)]
 
         self.recorder.attach_levels(levels)
+        self.recorder.attach_orders(engine.pull_orders())
         self.seeded = seed_counters(engine, self.before, now_wall=self.clock.wall())
         return self.seeded
 
@@ -126,6 +133,7 @@ class Journal:
         journal that already failed is just closed."""
         try:
             if self.writer.failed is None:
+                self.recorder.flush()  # the order records not taken yet included
                 self.writer.end_run(self.run, None if summary is None else
                                     json.dumps(summary, default=str, separators=(",", ":")))
         finally:
