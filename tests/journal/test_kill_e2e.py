@@ -162,6 +162,7 @@ async def scenario(exchange: ExchangeProcess, hand: Account, tmp_path: Path,
     runs.append(p1)
     await kill_mid_burst(p1, journal, 1, at_least=6)
     before = await exchange.settled()  # run 1's last requests counted: the restarts' start
+    hand_refused = hand.refused
     left1 = await ours_open()
     assert left1, "the kill left no order open: nothing to recover"
 
@@ -224,3 +225,6 @@ async def scenario(exchange: ExchangeProcess, hand: Account, tmp_path: Path,
     # the restarts (runs 2 and 3): 0 rate-limit errors, as the exchange counted them
     assert rate_limit_errors(after) == rate_limit_errors(before), (before, after)
     assert after["keys"][0]["requests"] > before["keys"][0]["requests"]  # they did ask
+    # and on the whole account, none but the hand key's own (the test paces its queries)
+    assert after["rate_limit_errors"] - before["rate_limit_errors"] == hand.refused - hand_refused
+    assert "Traceback" not in (tmp_path / "exchange.err").read_text()
