@@ -36,20 +36,27 @@ def report(proc: subprocess.Popen[str]) -> dict[str, Any]:
 
 
 def test_json_reports_errors_by_key_on_sigusr1_and_at_stop() -> None:
-    proc, url = start("--json", "--lockout-after", "0", "--key", "json-key-1", "--secret",
-                      SECRET, "--key", "json-key-2", "--secret", SECOND)
+    proc, url = start("--json", "--lockout-after", "0", "--decay-step", "600",
+                      "--key", "json-key-1", "--secret", SECRET,
+                      "--key", "json-key-2", "--secret", SECOND)
     assert proc.stdout is not None
     while "API key 2:" not in proc.stdout.readline():  # the lines up to the keys
         pass
     try:
-        # the first key hammers ClosedOrders (2 units of 20) until refused a few times
+        # the first key asks ClosedOrders (2 units of 20; no decay within 600 s) 14 times
         replies = [post(url, "ClosedOrders", n, "json-key-1", SECRET) for n in range(1, 15)]
         refused = sum(1 for e in replies if e == ["EAPI:Rate limit exceeded"])
-        assert refused >= 3, replies
+        assert refused == 4, replies
         assert post(url, "Balance", 1, "json-key-2", SECOND) == []
         assert post(url, "Balance", 1, "no-such-key", SECOND) == ["EAPI:Invalid key"]
         with urllib.request.urlopen(f"{url}/0/public/Time", timeout=5):
             pass
+        from websockets.sync.client import connect
+
+        with connect(url.replace("http", "ws", 1) + "/v2", open_timeout=5) as ws:
+            ws.recv(timeout=5)  # status
+            ws.send(json.dumps({"method": "ping", "req_id": 1}))
+            assert json.loads(ws.recv(timeout=5))["method"] == "pong"
         mid = report(proc)
         assert mid["in_flight"] == 0
         first, second = mid["keys"]
@@ -58,18 +65,18 @@ def test_json_reports_errors_by_key_on_sigusr1_and_at_stop() -> None:
         assert second == {"key": "json...", "requests": 1, "rate_limit_errors": 0,
                           "errors": {}}
         assert mid["unknown_key"]["errors"] == {"EAPI:Invalid key": 1}
-        assert mid["public"]["requests"] == 1
-        assert (mid["requests"], mid["rate_limit_errors"]) == (17, refused)
+        assert mid["public"]["requests"] == 2  # Time, and the WebSocket ping (no token)
+        assert (mid["requests"], mid["rate_limit_errors"]) == (18, refused)
         assert mid["errors"] == {"EAPI:Rate limit exceeded": refused, "EAPI:Invalid key": 1}
-        assert mid["endpoints"] == {"ClosedOrders": 14, "Balance": 2, "Time": 1}
+        assert mid["endpoints"] == {"ClosedOrders": 14, "Balance": 2, "Time": 1, "ping": 1}
         assert post(url, "Balance", 2, "json-key-2", SECOND) == []
     finally:
         code, out, err = stop(proc)
     assert code == 0, err
     lines = out.strip().splitlines()
-    assert lines[-2] == "orderpace simulate-exchange: stopped after 18 request(s)"
+    assert lines[-2] == "orderpace simulate-exchange: stopped after 19 request(s)"
     last = json.loads(lines[-1])  # the last line is the report
-    assert last["keys"][1]["requests"] == 2 and last["requests"] == 18
+    assert last["keys"][1]["requests"] == 2 and last["requests"] == 19
     for secret in (SECRET, SECOND):
         assert secret not in out + err and secret.rstrip("=") not in out + err
     assert "json-key-1" not in out + err
