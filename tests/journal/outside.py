@@ -138,7 +138,7 @@ def read_only(journal: Path) -> sqlite3.Connection | None:
         return None
     try:
         return sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
-    except sqlite3.OperationalError:
+    except sqlite3.DatabaseError:
         return None
 
 
@@ -149,6 +149,6 @@ def count_wire(db: sqlite3.Connection | None, run: int, endpoint: str) -> int:
     try:
         (n,) = db.execute("SELECT COUNT(*) FROM wire WHERE run = ? AND endpoint = ?",
                           (run, endpoint)).fetchone()
-    except sqlite3.OperationalError:  # not created yet, or busy: nothing seen yet
+    except sqlite3.DatabaseError:  # not created yet, or busy: nothing seen yet
         return 0
     return int(n)
