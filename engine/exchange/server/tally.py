@@ -3,17 +3,19 @@ key, for public requests, and in total -- the figures ``orderpace simulate-excha
 prints (at stop, and on SIGUSR1 while it serves).
 
 Every request the server routes (REST, public or private, and every WebSocket v2 message)
-is counted once, under the key that signed it (a WebSocket message: its token's key), under
-``public`` (no key) or under ``unknown_key`` (a key the server does not accept, or none on a
-private path).  Errors are the reply's error strings, by code; ``EService:Throttled:<ts>``
-counts under the bare ``EService:Throttled``.  ``rate_limit_errors`` sums the replies the
-design calls rate-limit errors (:data:`RATE_LIMIT_ERRORS`).
+is counted once: under the key it names (``API-Key``, whether or not its signature holds;
+a WebSocket message: its token's key), under ``public`` (no key: a public REST request, a
+WebSocket message without a valid token) or under ``unknown_key`` (a key the server does
+not accept, or none on a private path).  Errors are the reply's error strings, by code;
+``EService:Throttled:<ts>`` counts under the bare ``EService:Throttled``.
+``rate_limit_errors`` sums the replies the design calls rate-limit errors
+(:data:`RATE_LIMIT_ERRORS`).
 
-A key is shown only as its first four characters and ``...`` (the secret never: the tally
-does not hold it), in the order the keys were given; two keys with the same first
-characters are told apart by their place in that list.  ``in_flight`` is the number of
-requests read and not yet answered (REST) or not yet handled (WebSocket): 0 means every
-request received so far is in the counts.
+A key is shown only as its first four characters and ``...`` (the secret never: only the
+keys of the server's key -> secret mapping are read), in the order the keys were given;
+two keys with the same first characters are told apart by their place in that list.
+``in_flight`` is the number of requests read and not yet answered (REST) or not yet
+handled (WebSocket): 0 means every request received so far is in the counts.
 """
 
 from __future__ import annotations
