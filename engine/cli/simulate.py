@@ -10,6 +10,7 @@
                                 [--public-rate R] [--public-burst N] [--spread-ticks N]
                                 [--idle-timeout S] [--ws-token-ttl S] [--heartbeat S]
                                 [--key KEY --secret SECRET ...] [--fault SPEC ...]
+                                [--json]
 
 It prints ``listening on http://127.0.0.1:PORT`` (``--port 0``: any free port, the bound
 one is printed), the WebSocket URL ``ws://127.0.0.1:PORT/v2`` and the API key to use.
@@ -24,6 +25,12 @@ not (``--help``).
 A port that cannot be bound (in use, privileged) is a usage error: one line
 ``orderpace simulate-exchange: error: cannot listen on 127.0.0.1:PORT: <reason>; ...``,
 exit code 2.  SIGINT or SIGTERM stops the server cleanly (exit code 0).
+
+What it served (:mod:`engine.exchange.server.tally`: requests and errors by code, per API
+key shown as its first characters, public, in total, and ``rate_limit_errors``): SIGUSR1
+prints it while serving -- one line, a JSON object with ``--json`` -- and with ``--json``
+the last line printed at stop is that JSON object too (``endpoints``: requests by
+endpoint, added).
 """
 
 from __future__ import annotations
@@ -31,10 +38,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import math
 import signal
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from engine.cli import Subcommand, UsageError
 from engine.cli import types as cli_types
@@ -60,6 +69,7 @@ from engine.exchange.server import (
     MAX_IDLE_TIMEOUT,
     MAX_JITTER,
     CannotListen,
+    ExchangeServer,
     Fault,
     FaultPlan,
     InvalidServerKey,
@@ -198,6 +208,12 @@ def configure(p: argparse.ArgumentParser) -> None:
                         "refuse-token; ENDPOINT a REST endpoint, a WebSocket v2 method, /v2 "
                         "(any WebSocket message) or * (any); WHEN after (the exchange "
                         "processes the request first) or before (repeatable)")
+    p.add_argument("--json", action="store_true",
+                   help="at stop, print what was served as one JSON line (the last): "
+                        "requests and errors by code, per API key (its first characters, "
+                        "in --key order; never a secret), public, in total, with "
+                        "rate_limit_errors; SIGUSR1 prints the same line while serving "
+                        "(without --json: a one-line summary)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -219,7 +235,8 @@ def run(args: argparse.Namespace) -> int:
         },
     )
     try:
-        return asyncio.run(_serve_until_signal(config, keys, FaultPlan(args.fault)))
+        return asyncio.run(_serve_until_signal(config, keys, FaultPlan(args.fault),
+                                               json_out=args.json))
     except CannotListen as e:
         raise UsageError(f"{e}; pick another --port (or --port 0 for any free one)") from None
 
@@ -232,14 +249,38 @@ def _throttle(exchange: SimulatedKraken) -> str:
             f"max concurrent {exchange.max_concurrent}")
 
 
-async def _serve_until_signal(config: ServerConfig, keys: ServerKeys, faults: FaultPlan) -> int:
+def served_report(server: ExchangeServer) -> dict[str, Any]:
+    """What ``server`` served so far: its tally's snapshot and ``endpoints`` (requests by
+    endpoint)."""
+    return {**server.tally.snapshot(), "endpoints": dict(sorted(server.stats.requests.items()))}
+
+
+def _print_report(server: ExchangeServer, json_out: bool) -> None:
+    """SIGUSR1: one line of what was served so far (JSON with ``--json``)."""
+    report = served_report(server)
+    errors: dict[str, int] = report["errors"]
+    if json_out:
+        print(json.dumps(report, separators=(",", ":")), flush=True)
+        return
+    print(f"{_PROG}: served {report['requests']} request(s) so far, "
+          f"{sum(errors.values())} error(s), "
+          f"{report['rate_limit_errors']} rate-limit error(s), "
+          f"{report['in_flight']} in flight", flush=True)
+
+
+async def _serve_until_signal(config: ServerConfig, keys: ServerKeys, faults: FaultPlan, *,
+                              json_out: bool = False) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    usr1 = getattr(signal, "SIGUSR1", None)
     try:
         async with serve(config, keys=keys, faults=faults) as server:
+            if usr1 is not None:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(usr1, _print_report, server, json_out)
             out = sys.stdout
             print(f"{_PROG}: listening on {server.url} (tier {config.tier}, "
                   f"decay step {config.decay_step:g} s, jitter {config.jitter * 1000:g} ms, "
@@ -254,14 +295,19 @@ async def _serve_until_signal(config: ServerConfig, keys: ServerKeys, faults: Fa
                       f"--decay-step {config.decay_step:g} --jitter-ms "
                       f"{config.jitter * 1000:g}", file=out)
             else:
-                for key in keys.pairs:
-                    print(f"  API key: {key[:4]}... (secret not shown)", file=out)
+                for n, key in enumerate(keys.pairs, 1):
+                    print(f"  API key {n}: {key[:4]}... (secret not shown)", file=out)
             if len(faults):
                 print(f"  faults in force: {len(faults)}", file=out)
             out.flush()
             await stop.wait()
             served = sum(server.stats.requests.values())
+            if usr1 is not None:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(usr1)
         print(f"{_PROG}: stopped after {served} request(s)", flush=True)
+        if json_out:
+            print(json.dumps(served_report(server), separators=(",", ":")), flush=True)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -1,17 +1,24 @@
 """Done-when, end to end on loopback: ``orderpace live --strategy market-maker --journal J``
 killed with SIGKILL in the middle of a burst of amends, then restarted on the same journal.
 
-The exchange is the simulated Kraken served over HTTP on 127.0.0.1 (the server
-``orderpace simulate-exchange`` runs), here in the test's process so that it can hold two
-keys of one account: orderpace's, and another one with which the test places an order by
-hand.  ``orderpace live`` runs as a real subprocess.  Checked on the server and in J:
+Everything runs as a user would run it, and is checked from outside: the exchange is the
+real ``orderpace simulate-exchange`` command in a subprocess, holding two keys of one
+account -- orderpace's, and another one with which the test places an order by hand and
+reads the account's orders over REST (OpenOrders, ClosedOrders); ``orderpace live`` runs
+as a real subprocess too; J is read through read-only SQLite connections.
 
+* the kill: J records each private request (its ``wire`` note) just before the request's
+  bytes leave; once a run has noted ``N`` AmendOrders, the next new note triggers SIGKILL --
+  the rest of that burst is queued, being written or on the wire;
 * run 1 is killed mid-burst; run 2 restarts with ``--on-start adopt``: the strategy takes
   the orders as its quotes (it amends them) -- and is killed mid-burst too; run 3 restarts
   with ``--on-start cancel``: once it reports its recovery, no order of the earlier runs is
   open any more;
-* no cl_ord_id was placed twice; every intent of the first run has exactly one outcome;
-* the restart gets 0 rate-limit errors from the exchange (the referee's count);
+* no cl_ord_id was placed twice (every order the account ever had: open, and closed --
+  cancelled ones included -- each with its cl_ord_id); every intent of the first run has
+  exactly one outcome;
+* the restarts get 0 rate-limit errors: the exchange tells (``simulate-exchange --json``:
+  its report by key, on SIGUSR1 once run 1's requests are all counted, and at stop);
 * the order placed by hand, with the other key, is still open at the end.
 """
 
@@ -27,20 +34,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.exchange.server import ExchangeServer
 from engine.venues.kraken_rest.credentials import Credentials
 from engine.venues.kraken_rest.rest import KrakenRestVenue
 
+from .outside import Account, ExchangeProcess, count_wire, read_only
+
 KEY = "journal-e2e-key"
 SECRET = base64.b64encode(b"journal e2e secret of orderpace's key").decode()
-HAND = "journal-e2e-hand-key"
+HAND = "hand-journal-e2e-key"
 HAND_SECRET = base64.b64encode(b"journal e2e secret of the hand key").decode()
-RATE_LIMIT = ("EAPI:Rate limit exceeded", "EOrder:Rate limit exceeded",
-              "EOrder:Orders limit exceeded")
-
-
-def rate_limit_errors(server: ExchangeServer) -> int:
-    return sum(server.exchange.stats.errors[e] for e in RATE_LIMIT)
 
 
 async def live(url: str, journal: Path, errfile: Path, *args: str) -> asyncio.subprocess.Process:
@@ -84,16 +86,26 @@ def recovered(errfile: Path) -> dict[str, Any] | None:
     return None
 
 
-async def kill_mid_burst(p: asyncio.subprocess.Process, server: ExchangeServer,
+async def kill_mid_burst(p: asyncio.subprocess.Process, journal: Path, run: int,
                          at_least: int) -> None:
-    """SIGKILL ``p`` the moment an amend reaches the exchange, once it has seen
-    ``at_least`` amends: the rest of that burst is queued or on the wire."""
-    stats = server.exchange.stats
-    await wait_until(lambda: stats.requests["AmendOrder"] >= at_least, "a burst of amends")
-    seen = stats.requests["AmendOrder"]
-    await wait_until(lambda: stats.requests["AmendOrder"] > seen, "the next amend",
-                     poll=0.001)
-    p.send_signal(signal.SIGKILL)
+    """SIGKILL ``p`` the moment run ``run`` notes an AmendOrder in ``journal`` (just before
+    its bytes leave), once it has noted ``at_least``: the rest of that burst is queued,
+    being written or on the wire."""
+    db = read_only(journal)
+    try:
+        def amends() -> int:
+            nonlocal db
+            if db is None:
+                db = read_only(journal)
+            return count_wire(db, run, "AmendOrder")
+
+        await wait_until(lambda: amends() >= at_least, "a burst of amends")
+        seen = amends()
+        await wait_until(lambda: amends() > seen, "the next amend", poll=0.001)
+        p.send_signal(signal.SIGKILL)
+    finally:
+        if db is not None:
+            db.close()
     await p.wait()
     assert p.returncode == -signal.SIGKILL
 
@@ -106,34 +118,58 @@ def without_outcome(journal: Path) -> list[tuple[Any, ...]]:
             "USING (run, hid) WHERE o.status IS NULL").fetchall()
 
 
-def ours_open(server: ExchangeServer, hand_txid: str) -> set[str]:
-    return {t for t in server.exchange.open_orders() if t != hand_txid}
+def rate_limit_errors(report: dict[str, Any]) -> tuple[int, int]:
+    """(orderpace's key, public requests): the rate-limit errors the exchange replied."""
+    ours = report["keys"][0]
+    assert ours["key"] == KEY[:4] + "..."
+    return ours["rate_limit_errors"], report["public"]["rate_limit_errors"]
 
 
 async def test_sigkill_mid_burst_restart_adopt_sigkill_again_restart_cancel(
-        start_server: Any, tmp_path: Path) -> None:
-    server: ExchangeServer = await start_server(
-        keys={KEY: SECRET, HAND: HAND_SECRET}, decay_step=2.0, jitter=0.02,
-        exchange_options={"nonce_window": 5000})
-    async with KrakenRestVenue(Credentials(HAND, HAND_SECRET), base_url=server.url) as hand:
-        reply = await hand.request("AddOrder", {
-            "pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.01",
-            "price": "30000.0", "userref": "77"})
+        tmp_path: Path) -> None:
+    exchange = await ExchangeProcess.start(
+        tmp_path / "exchange.err", "--decay-step", "2", "--jitter-ms", "20",
+        "--nonce-window", "5000", "--key", KEY, "--secret", SECRET,
+        "--key", HAND, "--secret", HAND_SECRET)
+    runs: list[asyncio.subprocess.Process] = []
+    try:
+        async with KrakenRestVenue(Credentials(HAND, HAND_SECRET),
+                                   base_url=exchange.url) as venue:
+            await scenario(exchange, Account(venue), tmp_path, runs)
+    finally:
+        for p in runs:
+            if p.returncode is None:
+                p.kill()
+                await p.wait()
+        await exchange.aclose()
+
+
+async def scenario(exchange: ExchangeProcess, hand: Account, tmp_path: Path,
+                   runs: list[asyncio.subprocess.Process]) -> None:
+    url = exchange.url
+    reply = await hand.venue.request("AddOrder", {
+        "pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.01",
+        "price": "30000.0", "userref": "77"})
     assert reply["error"] == [], reply
     (hand_txid,) = reply["result"]["txid"]
     journal = tmp_path / "J.sqlite"
-    amends = server.exchange.stats.requests
+
+    async def ours_open() -> set[str]:
+        return {t for t in await hand.open_orders() if t != hand_txid}
 
     # -- run 1: killed with SIGKILL in a burst of amends
-    p1 = await live(server.url, journal, tmp_path / "run1.err")
-    await kill_mid_burst(p1, server, at_least=6)
-    left1 = ours_open(server, hand_txid)
+    p1 = await live(url, journal, tmp_path / "run1.err")
+    runs.append(p1)
+    await kill_mid_burst(p1, journal, 1, at_least=6)
+    before = await exchange.settled()  # run 1's last requests counted: the restarts' start
+    hand_refused = hand.refused
+    left1 = await ours_open()
     assert left1, "the kill left no order open: nothing to recover"
-    errors_before = rate_limit_errors(server)
 
     # -- run 2, --on-start adopt: the strategy takes the orders as its quotes; killed again
     err2 = tmp_path / "run2.err"
-    p2 = await live(server.url, journal, err2, "--on-start", "adopt")
+    p2 = await live(url, journal, err2, "--on-start", "adopt")
+    runs.append(p2)
     await wait_until(lambda: recovered(err2) is not None, "run 2's recovery", timeout=60)
     report2 = recovered(err2)
     assert report2 is not None
@@ -143,15 +179,19 @@ async def test_sigkill_mid_burst_restart_adopt_sigkill_again_restart_cancel(
     first = run_ids(journal, 1)
     await wait_until(lambda: bool(amended_in(journal, 2) & first),
                      "the strategy amending an adopted order", timeout=30)
-    await kill_mid_burst(p2, server, at_least=amends["AmendOrder"] + 2)
-    left2 = ours_open(server, hand_txid)
+    with sqlite3.connect(journal) as db:
+        so_far = count_wire(db, 2, "AmendOrder")
+    await kill_mid_burst(p2, journal, 2, at_least=so_far + 2)
+    await exchange.settled()
+    left2 = await ours_open()
 
     # -- run 3, --on-start cancel
     err3 = tmp_path / "run3.err"
-    p3 = await live(server.url, journal, err3, "--on-start", "cancel", "--duration", "2")
+    p3 = await live(url, journal, err3, "--on-start", "cancel", "--duration", "2")
+    runs.append(p3)
     await wait_until(lambda: recovered(err3) is not None, "run 3's recovery", timeout=60)
     earlier = first | run_ids(journal, 2)
-    assert not [t for t, o in server.exchange.open_orders().items()
+    assert not [t for t, o in (await hand.open_orders()).items()
                 if o.get("cl_ord_id") in earlier]  # no order left the engine does not know
     out, _ = await asyncio.wait_for(p3.communicate(), timeout=60)
     assert p3.returncode == 0, err3.read_text()[-3000:]
@@ -159,12 +199,17 @@ async def test_sigkill_mid_burst_restart_adopt_sigkill_again_restart_cancel(
     report3 = summary["live"]["journal"]["recovery"]
     assert report3["found_open"] == report3["cancelled"] <= len(left2)
 
-    # -- the invariants, on the server and in the journal
+    # -- the invariants, on the server (over REST, with the hand key) and in the journal
+    opened, closed = await hand.open_orders(), await hand.closed_orders()
+    assert set(opened) == {hand_txid}  # the hand order untouched, nothing else open
+    assert closed and all("cl_ord_id" in o for o in closed.values())  # every one is ours
+    assert any(o["status"] == "canceled" for o in closed.values())  # cancels are listed too
     placed: dict[str, int] = {}
-    for o in [*server.exchange.engine.open.values(), *server.exchange.engine.closed.values()]:
-        if o.cl_ord_id is not None:
-            placed[o.cl_ord_id] = placed.get(o.cl_ord_id, 0) + 1
+    for o in [*opened.values(), *closed.values()]:
+        if "cl_ord_id" in o:
+            placed[o["cl_ord_id"]] = placed.get(o["cl_ord_id"], 0) + 1
     assert max(placed.values()) == 1  # no cl_ord_id placed twice
+    assert set(placed) <= earlier | run_ids(journal, 3)  # the journal knows every one
     with sqlite3.connect(journal) as db:
         per_run = db.execute(
             "SELECT i.run, COUNT(*), COUNT(o.status) FROM intents i "
@@ -175,6 +220,11 @@ async def test_sigkill_mid_burst_restart_adopt_sigkill_again_restart_cancel(
     # the last run ended cleanly: every intent it accepted has its one outcome too
     run, intents, ended = per_run[2]
     assert intents > 0 and ended == intents, (run, intents, ended, without_outcome(journal))
-    assert rate_limit_errors(server) == errors_before  # the restarts: 0 rate-limit errors
     assert summary["rate_limit_errors"] == 0
-    assert set(server.exchange.open_orders()) == {hand_txid}  # the hand order untouched
+    after = await exchange.stop()
+    # the restarts (runs 2 and 3): 0 rate-limit errors, as the exchange counted them
+    assert rate_limit_errors(after) == rate_limit_errors(before), (before, after)
+    assert after["keys"][0]["requests"] > before["keys"][0]["requests"]  # they did ask
+    # and on the whole account, none but the hand key's own (the test paces its queries)
+    assert after["rate_limit_errors"] - before["rate_limit_errors"] == hand.refused - hand_refused
+    assert "Traceback" not in (tmp_path / "exchange.err").read_text()

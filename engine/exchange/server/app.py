@@ -57,6 +57,7 @@ from engine.exchange.server.connections import Connection, ConnectionTable
 from engine.exchange.server.faults import Fault, FaultKind, FaultPlan
 from engine.exchange.server.forms import BadParams, decode_body, decode_query
 from engine.exchange.server.signing import signature_matches
+from engine.exchange.server.tally import Tally
 from engine.exchange.server.ws_route import WsRoute
 from engine.exchange.wsv2 import WsDispatcher
 
@@ -103,10 +104,11 @@ class ExchangeApp:
         self.table = table
         self.now = now
         self.served: deque[Served] = deque(maxlen=served_history)
+        self.tally = Tally(keys)
         self.closing = asyncio.Event()
         self.ws = WsRoute(
             WsDispatcher(exchange), config, faults=faults, stats=stats, table=table, now=now,
-            served=self.served, pause=self.pause, closing=self.closing,
+            served=self.served, pause=self.pause, closing=self.closing, tally=self.tally,
         )
         self.routes = [
             Route("/0/public/{endpoint}", self._public, methods=_METHODS),
@@ -146,6 +148,13 @@ class ExchangeApp:
         return self.table.for_peer(tuple(client) if client else ("?", 0))
 
     async def _route(self, request: Request, kind: str) -> Response:
+        self.tally.in_flight += 1
+        try:
+            return await self._answer(request, kind)
+        finally:
+            self.tally.in_flight -= 1
+
+    async def _answer(self, request: Request, kind: str) -> Response:
         endpoint = request.path_params["endpoint"]
         if not _ENDPOINT.match(endpoint):
             return _json(404, ke.refusal(ke.UNKNOWN_METHOD))
@@ -160,16 +169,19 @@ class ExchangeApp:
         received = self.now()
         api_key = request.headers.get("api-key", "")
         key_shown = api_key[:4] + "..." if kind == "private" else None
+        signer = api_key.strip() if kind == "private" else None
         self.stats.requests[endpoint] += 1
         fault = self.faults.pick(endpoint)
         if fault is not None and not fault.processes:
             self.served.append(Served(endpoint, received, None, key_shown, (), fault.kind,
                                       conn.index))
+            self.tally.record(signer, ())
             return await self._strike(fault, None, conn)
         handled_at, reply = await self._process(request, body, kind, endpoint, conn)
         errors = tuple(e for e in reply.get("error", ()) if isinstance(e, str))
         self.served.append(Served(endpoint, received, handled_at, key_shown, errors,
                                   fault.kind if fault else None, conn.index))
+        self.tally.record(signer, errors)
         _log.debug("server.request", endpoint=endpoint, errors=list(errors),
                    connection=conn.index, fault=fault.kind.value if fault else None)
         if fault is not None:

@@ -38,6 +38,7 @@ from engine.exchange.server.connections import ConnectionTable
 from engine.exchange.server.faults import FaultPlan
 from engine.exchange.server.keys import ServerKeys
 from engine.exchange.server.protocol import ExchangeProtocol
+from engine.exchange.server.tally import Tally
 from engine.exchange.server.timebase import ExchangeClock
 from engine.exchange.wsv2 import MAX_MESSAGE
 
@@ -182,6 +183,11 @@ class ExchangeServer:
     def served(self) -> deque[Served]:
         """The requests answered, oldest first (at most ``served_history``)."""
         return self.app.served
+
+    @property
+    def tally(self) -> Tally:
+        """Requests and errors by key, public and in total (see :mod:`.tally`)."""
+        return self.app.tally
 
     @property
     def port(self) -> int:

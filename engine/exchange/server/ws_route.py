@@ -38,6 +38,7 @@ from engine.exchange import replies as ke
 from engine.exchange.server.config import Served, ServerConfig, ServerStats
 from engine.exchange.server.connections import Connection, ConnectionTable
 from engine.exchange.server.faults import Fault, FaultKind, FaultPlan
+from engine.exchange.server.tally import Tally
 from engine.exchange.server.ws_session import WsSession, dumps
 from engine.exchange.wsv2 import (
     WsBadRequest,
@@ -82,7 +83,7 @@ class WsRoute:
         self, dispatcher: WsDispatcher, config: ServerConfig, *, faults: FaultPlan,
         stats: ServerStats, table: ConnectionTable, now: Callable[[], float],
         served: deque[Served], pause: Callable[[float], Awaitable[None]],
-        closing: asyncio.Event,
+        closing: asyncio.Event, tally: Tally | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.config = config
@@ -93,6 +94,7 @@ class WsRoute:
         self.served = served
         self.pause = pause
         self.closing = closing
+        self.tally = tally if tally is not None else Tally({})
         self.open = 0
 
     async def serve(self, websocket: WebSocket) -> None:
@@ -139,6 +141,7 @@ class WsRoute:
             read_at = self.now()
             delay = conn.rng.random() * jitter if jitter > 0 else 0.0
             last = arrival_after(last, read_at, delay)
+            self.tally.in_flight += 1
             inbox.put_nowait(_Inbound(text, read_at, last))
 
     async def _process(self, conn: Connection, websocket: WebSocket, session: WsSession,
@@ -148,12 +151,15 @@ class WsRoute:
             if item is None:
                 return
             wait = item.due - self.now()
-            if wait > 0:
-                await self.pause(wait)
-            if not await self._one(conn, websocket, session, item):
-                break  # the server dropped the connection: what followed never arrives
+            try:
+                if wait > 0:
+                    await self.pause(wait)
+                if not await self._one(conn, websocket, session, item):
+                    break  # the server dropped the connection: what followed never arrives
+            finally:
+                self.tally.in_flight -= 1
         while await inbox.get() is not None:
-            pass
+            self.tally.in_flight -= 1
 
     async def _one(self, conn: Connection, websocket: WebSocket, session: WsSession,
                    item: _Inbound) -> bool:
@@ -191,6 +197,7 @@ class WsRoute:
     def _record(self, endpoint: str, received: float, handled: float | None, key: str | None,
                 errors: tuple[str, ...], fault: FaultKind | None, conn: Connection) -> None:
         shown = key[:4] + "..." if key else None
+        self.tally.record(key, errors)
         self.served.append(Served(endpoint, received, handled, shown, errors, fault,
                                   conn.index))
 
