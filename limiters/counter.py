@@ -140,8 +140,9 @@ class CounterSpec:
         return CounterState(level, t, anchor)
 
     def level(self, state: CounterState, now: float) -> float:
-        """Level at ``now`` in counter units (never below 0, never lowered by backwards time)."""
-        return self.advance(state, now).level
+        """Level at ``now`` in counter units (never below 0, never lowered by backwards time):
+        :meth:`advance`'s level, without building its state."""
+        return self._decayed(state, self._time(state, now))[0]
 
     def check_cost(self, cost: float) -> float:
         """Validate ``cost``: finite, >= 0 and <= capacity, else a typed error."""

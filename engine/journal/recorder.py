@@ -273,7 +273,7 @@ class JournalRecorder:
             self._soon()
 
     def outcome(self, hid: int, outcome: Outcome) -> None:
-        self.writer.add("events", (self.run, hid, "o", outcome.status.value, outcome.error,
+        self.writer.add("events", (self.run, hid, "o", outcome.status._value_, outcome.error,
                                    outcome.txid, int(outcome.sent), None, self._clock.wall(), 0))
         self._soon()
 

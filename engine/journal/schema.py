@@ -7,9 +7,8 @@ Times: ``wall`` columns are UNIX seconds; prices in quote units, volumes in base
   its account, key id and userref, and its summary (JSON) when it ended cleanly;
 Intents, requests, wire notes, replies, outcomes and counter levels are rows of one table,
 ``events`` (``kind`` ``i``, ``q``, ``w``, ``r``, ``o``, ``c``: one statement per commit for
-all of them), read through the views.  No secondary index, and orders ``WITHOUT ROWID``:
-every page a commit touches costs (measured 95 against 121 µs of CPU per commit of a
-typical group):
+all of them), read through the views.  No secondary index: every page a commit touches
+costs (measured 95 against 121 µs of CPU per commit of a typical group):
 
 * ``intents``: every intent ``submit`` accepted (``hid``: the handle's id in that run), its
   kind, the order ids it names (``ids``: space-separated cl_ord_ids or txids) and pair;
@@ -26,7 +25,11 @@ typical group):
   handle once; a restart decides only intents without one); ``recovered`` marks an
   outcome a restart decided for an intent the crash left open;
 * ``orders``: the latest record of every order (cl_ord_id): txid, pair, side, price, volume,
-  state, the wall time of its add or last amend (its age counts from it);
+  state, the wall time of its add or last amend (its age counts from it) -- a view of
+  ``order_log``, where each record is appended (since schema 4: a record replaced in place
+  wrote a page of the table per order and commit, the orders' random ids spreading them
+  over the table; appends fill its last page).  A schema 3 file's ``orders`` table is moved
+  into ``order_log`` when it is opened for writing (:data:`MIGRATE_3`);
 * ``levels``: each counter's modelled level (units) when (``wall``) requests were sent --
   ``events`` rows of kind ``c`` (``hid`` 0), the latest per ``name`` counts; ``counters``:
   the same, one row per counter, as journals before schema 3 kept it (still read).
@@ -34,9 +37,14 @@ typical group):
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA", "VERSION"]
+__all__ = ["MIGRATE_3", "SCHEMA", "VERSION"]
 
-VERSION = 3
+VERSION = 4
+
+_ORDER_LOG = """CREATE TABLE IF NOT EXISTS order_log (
+    cl_ord_id TEXT NOT NULL, run INTEGER NOT NULL, txid TEXT, pair TEXT NOT NULL,
+    side TEXT, price TEXT, volume TEXT, state TEXT NOT NULL, placed_wall REAL,
+    strategy TEXT, wall REAL NOT NULL);"""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,12 +65,23 @@ CREATE VIEW IF NOT EXISTS replies AS SELECT run, hid, x1 AS endpoint, n AS ok, x
     x3 AS txid, wall FROM events WHERE kind = 'r';
 CREATE VIEW IF NOT EXISTS outcomes AS SELECT run, hid, x1 AS status, x3 AS txid, x2 AS error,
     n AS sent, wall, recovered FROM events WHERE kind = 'o';
-CREATE TABLE IF NOT EXISTS orders (
-    cl_ord_id TEXT PRIMARY KEY, run INTEGER NOT NULL, txid TEXT, pair TEXT NOT NULL,
-    side TEXT, price TEXT, volume TEXT, state TEXT NOT NULL, placed_wall REAL,
-    strategy TEXT, wall REAL NOT NULL) WITHOUT ROWID;
+""" + _ORDER_LOG + """
+CREATE VIEW IF NOT EXISTS orders AS SELECT * FROM order_log
+    WHERE rowid IN (SELECT MAX(rowid) FROM order_log GROUP BY cl_ord_id);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, level REAL NOT NULL,
     wall REAL NOT NULL);
 CREATE VIEW IF NOT EXISTS levels AS SELECT x1 AS name, n AS level, wall FROM events
     WHERE kind = 'c';
+"""
+
+#: Schema 3 -> 4: the ``orders`` table (one row per order, replaced) becomes ``order_log``
+#: (appended; ``orders`` is its view), oldest record first.
+MIGRATE_3 = """
+BEGIN;
+ALTER TABLE orders RENAME TO orders_3;
+""" + _ORDER_LOG + """
+INSERT INTO order_log SELECT * FROM orders_3 ORDER BY wall;
+DROP TABLE orders_3;
+UPDATE meta SET value = '4' WHERE key = 'version';
+COMMIT;
 """

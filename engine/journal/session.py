@@ -108,10 +108,11 @@ class Journal:
 
         def levels(pairs: Collection[str] | None) -> list[tuple[str, float, float]]:
             now = engine.clock.now()
-            return [*((n, budget.trading_level(n, now), trade) for n in names if
-                      pairs is None or n in pairs),
-                    ("api", engine.api_level(), api),
-                    *((f"api:{k}", budget.api_level(k, now), api) for k in pool)]
+            out = [(n, budget.trading_level(n, now), trade) for n in
+                   (names if pairs is None else pairs)]
+            out.append(("api", engine.api_level(), api))
+            out.extend((f"api:{k}", budget.api_level(k, now), api) for k in pool)
+            return out
 
         self.recorder.attach_levels(levels)
         self.recorder.attach_orders(engine.pull_orders())
