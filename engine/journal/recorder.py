@@ -59,15 +59,15 @@ from engine.intents import (
 )
 from engine.journal.writer import JournalError, JournalWriter
 from engine.outcomes import Outcome
-from limiters.costs import is_public
+from limiters.costs import ORDER_ENDPOINTS, is_public
 
 __all__ = ["JournalRecorder", "intent_ids"]
 
 _log = structlog.get_logger("orderpace.journal")
 
-#: ``(name, level in units, decay in units per second)`` of the API counters and of the
-#: trading counters of the pairs given (None: every pair's)
-Levels = Callable[[Collection[str] | None], Iterable[tuple[str, float, float]]]
+#: ``levels(pairs, api)``: ``(name, level in units, decay in units per second)`` of the
+#: trading counters of ``pairs`` (None: every pair's) and, if ``api``, of the API counters
+Levels = Callable[[Collection[str] | None, bool], Iterable[tuple[str, float, float]]]
 
 
 def intent_ids(intent: Intent) -> tuple[str, str | None]:
@@ -93,6 +93,23 @@ def _txid(reply: Mapping[str, Any]) -> str | None:
     if isinstance(txid, list):
         return str(txid[0]) if txid else None
     return None if txid is None else str(txid)
+
+
+def _charged(batch: Sequence[Outgoing]) -> tuple[set[str] | None, bool]:
+    """The trading counters (pairs; None: maybe any, an order request of no one pair) and
+    whether the API counters, that ``batch`` charges: order requests the trading counter
+    (0 on the API counter), other private ones the API counter, public ones neither."""
+    pairs: set[str] | None = set()
+    api = False
+    for o in batch:
+        if o.endpoint in ORDER_ENDPOINTS:
+            if not o.pair:
+                pairs = None
+            elif pairs is not None:
+                pairs.add(o.pair)
+        elif not is_public(o.endpoint):
+            api = True
+    return pairs, api
 
 
 class JournalRecorder:
@@ -142,13 +159,13 @@ class JournalRecorder:
         if not self._scheduled and self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.linger, self._turn_end)
 
-    def _note_levels(self, pairs: Collection[str] | None, wall: float) -> None:
-        """Buffer a ``c`` row for each counter (the API counters and ``pairs``' trading
-        counters; None: every pair's) whose level its last row does not tell (module doc)."""
+    def _note_levels(self, pairs: Collection[str] | None, api: bool, wall: float) -> None:
+        """Buffer a ``c`` row for each counter (``pairs``' trading counters, None: every
+        pair's; the API counters if ``api``) whose level its last row does not tell."""
         if self._levels is None:
             return
         written, add, run = self._written, self.writer.add, self.run
-        for name, level, decay in self._levels(pairs):
+        for name, level, decay in self._levels(pairs, api):
             last = written.get(name)
             if last is None or level > max(0.0, last[0] - decay * (wall - last[1])) + 1e-9:
                 written[name] = (level, wall)
@@ -162,7 +179,7 @@ class JournalRecorder:
             self._timer.cancel()
             self._timer = None
         waiting, self._waiting = self._waiting, None
-        self._note_levels(None, self._clock.wall())  # the model may raise a level unasked
+        self._note_levels(None, True, self._clock.wall())  # the model may raise one unasked
         self._take_orders()
         self._commit(() if waiting is None else (waiting,), urgent=False)
 
@@ -204,8 +221,7 @@ class JournalRecorder:
             oid = p.get("cl_ord_id") or p.get("txid")
             add("events", (run, o.hid, "q", o.endpoint, None if oid is None else str(oid), key,
                            o.attempt, None, wall, 0))
-        pairs = {o.pair for o in batch}
-        self._note_levels(None if "" in pairs else pairs, wall)  # "": maybe any pair's
+        self._note_levels(*_charged(batch), wall)
         self.writer.check()  # a journal already failed: nothing more leaves
         if self.noted and not any(is_public(o.endpoint) for o in batch):
             self._soon()  # the venue's note commits these rows before the bytes leave

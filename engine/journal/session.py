@@ -106,12 +106,13 @@ class Journal:
 
         budget = engine.budget
 
-        def levels(pairs: Collection[str] | None) -> list[tuple[str, float, float]]:
+        def levels(pairs: Collection[str] | None, apis: bool) -> list[tuple[str, float, float]]:
             now = engine.clock.now()
             out = [(n, budget.trading_level(n, now), trade) for n in
                    (names if pairs is None else pairs)]
-            out.append(("api", engine.api_level(), api))
-            out.extend((f"api:{k}", budget.api_level(k, now), api) for k in pool)
+            if apis:
+                out.append(("api", engine.api_level(), api))
+                out.extend((f"api:{k}", budget.api_level(k, now), api) for k in pool)
             return out
 
         self.recorder.attach_levels(levels)

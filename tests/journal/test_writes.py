@@ -57,7 +57,7 @@ def test_every_step_is_journaled_and_requests_before_they_leave(tmp_path: Path) 
     async def main() -> None:
         venue = Checking(clock, path)
         engine = Engine(venue, clock=clock, observer=rec, key_id="k1")
-        rec.attach_levels(lambda pairs: [("XBT/USD", engine.trading_level("XBT/USD"), 0.0)])
+        rec.attach_levels(lambda pairs, api: [("XBT/USD", engine.trading_level("XBT/USD"), 0.0)])
         async with engine:
             a = add()
             placed = await engine.submit(a)
