@@ -13,7 +13,9 @@
   once in process (no network, no signing: the engine's own CPU is the whole denominator).
 
 Figures are medians of ``repeats`` runs, in µs of CPU per intent; ``added`` is
-``on / off - 1``.  Run: ``python -m benchmarks.journal_bench [--repeats N]``.
+``on / off - 1`` of the medians, ``paired`` the median of ``on / off - 1`` over the
+alternated pairs of runs (each pair ran back to back: machine drift hits both alike).
+Run: ``python -m benchmarks.journal_bench [--repeats N] [--per-pair N]``.
 """
 
 from __future__ import annotations
@@ -122,18 +124,18 @@ async def _live_once(url: str, per_pair: int, on: bool) -> tuple[float, int]:
     return cpu, len(intents)
 
 
-def live_path(per_pair: int = 50, repeats: int = 5) -> dict[str, Any]:
+def live_path(per_pair: int = 150, repeats: int = 11) -> dict[str, Any]:
     """µs of CPU per intent through the real live stack, journal on vs off (module doc)."""
     runs: dict[str, list[float]] = {"off": [], "on": []}
-    for _ in range(repeats):
-        for mode in ("off", "on"):
+    for i in range(repeats):
+        for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
             with _server() as url:
                 cpu, n = asyncio.run(_live_once(url, per_pair, mode == "on"))
             runs[mode].append(1e6 * cpu / n)
     return _result(runs, intents=per_pair * len(PAIRS), repeats=repeats)
 
 
-def engine_only(n: int = 3000, repeats: int = 5) -> dict[str, Any]:
+def engine_only(n: int = 3000, repeats: int = 11) -> dict[str, Any]:
     """µs of CPU per intent, engine and an instant in-process venue, journal on vs off."""
     intents = build_intents(n)
     runs: dict[str, list[float]] = {"off": [], "on": []}
@@ -158,22 +160,24 @@ def engine_only(n: int = 3000, repeats: int = 5) -> dict[str, Any]:
         clock.run(main())
         return elapsed
 
-    for _ in range(repeats):
-        for mode in ("off", "on"):
+    for i in range(repeats):
+        for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
             runs[mode].append(1e6 * once(mode == "on") / n)
     return _result(runs, intents=n, repeats=repeats)
 
 
 def _result(runs: dict[str, list[float]], **info: Any) -> dict[str, Any]:
     med = {k: float(statistics.median(v)) for k, v in runs.items()}
+    pairs = zip(runs["on"], runs["off"], strict=True)
+    paired = statistics.median(on / off - 1.0 for on, off in pairs)
     return {**info, "us_per_intent": med, "added": med["on"] / med["off"] - 1.0,
-            "runs": runs}
+            "paired": float(paired), "runs": runs}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.journal_bench")
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--per-pair", type=int, default=50)
+    p.add_argument("--repeats", type=int, default=11)
+    p.add_argument("--per-pair", type=int, default=150)
     args = p.parse_args(argv)
     # as a live run logs: info and above (per-request debug events filtered out)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -182,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in out.items():
         us = r["us_per_intent"]
         print(f"{name:<12} off {us['off']:8.1f} µs/intent   on {us['on']:8.1f} µs/intent   "
-              f"added {100 * r['added']:+.1f}%")
+              f"added {100 * r['added']:+.1f}% (paired {100 * r['paired']:+.1f}%)")
     print(json.dumps(out))
     return 0
 
