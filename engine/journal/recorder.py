@@ -115,8 +115,9 @@ def _charged(batch: Sequence[Outgoing]) -> tuple[set[str] | None, bool]:
 class JournalRecorder:
     """An :class:`~engine.core.observer.Observer` writing run ``run`` of ``writer``."""
 
-    __slots__ = ("_changed", "_clock", "_levels", "_noting", "_scheduled", "_timer", "_turn_noted",
-                 "_waiting", "_written", "key_id", "linger", "noted", "run", "writer")
+    __slots__ = ("_changed", "_clock", "_closed", "_levels", "_noting", "_scheduled", "_timer",
+                 "_turn_noted", "_waiting", "_written", "key_id", "linger", "noted", "run",
+                 "writer")
 
     def __init__(self, writer: JournalWriter, run: int, clock: Clock, *, key_id: str,
                  levels: Levels | None = None, linger: float = 0.1) -> None:
@@ -127,6 +128,7 @@ class JournalRecorder:
         self._levels = levels
         self._changed: Callable[[], Sequence[OrderView]] | None = None  # see attach_orders
         self._written: dict[str, tuple[float, float]] = {}  # name -> last row's (level, wall)
+        self._closed = False  # see close()
         self._scheduled = False  # a commit at the end of this loop turn
         self._timer: asyncio.TimerHandle | None = None  # a lingering commit
         self.linger = linger  # seconds rows without requests may wait
@@ -156,7 +158,7 @@ class JournalRecorder:
     def _soon(self) -> None:
         """Rows that may wait (a crash losing them leaves intents a restart looks up):
         written with the next requests' commit, or ``linger`` seconds from now."""
-        if not self._scheduled and self._timer is None:
+        if not self._scheduled and self._timer is None and not self._closed:
             self._timer = asyncio.get_running_loop().call_later(self.linger, self._turn_end)
 
     def _note_levels(self, pairs: Collection[str] | None, api: bool, wall: float) -> None:
@@ -204,6 +206,15 @@ class JournalRecorder:
         """Commit what is buffered now (:class:`JournalError` on failure)."""
         self._take_orders()
         self.writer.flush()
+
+    def close(self) -> None:
+        """The journal closes: no commit of its own any more (the lingering one is
+        cancelled; nothing more is taken from the engine)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._changed = self._levels = None
+        self._closed = True
 
     # -- the observer --------------------------------------------------------------------
 

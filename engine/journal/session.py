@@ -140,6 +140,7 @@ class Journal:
                                     json.dumps(summary, default=str, separators=(",", ":")))
         finally:
             try:
+                self.recorder.close()
                 self.writer.close()
             finally:
                 self.lock.release()

@@ -107,7 +107,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 class JournalWriter:
     """Buffered, grouped writes to one journal (see the module docstring)."""
 
-    __slots__ = ("_buffers", "_db", "_orders", "failed", "flushes", "path", "rows")
+    __slots__ = ("_buffers", "_db", "_orders", "closed", "failed", "flushes", "path", "rows")
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -115,6 +115,7 @@ class JournalWriter:
         self._buffers: dict[str, list[tuple[Any, ...]]] = {k: [] for k in _INSERT}
         self._orders: dict[str, tuple[OrderView, int, float, float]] = {}
         self.failed: JournalError | None = None
+        self.closed = False  # by close(): a write after it raises JournalError
         self.flushes = 0  # transactions committed
         self.rows = 0  # rows written
 
@@ -203,12 +204,14 @@ class JournalWriter:
         return n
 
     def close(self) -> None:
-        """Write what is buffered (if the journal still works) and close the file."""
+        """Write what is buffered (if the journal still works) and close the file; a write
+        after it raises :class:`JournalError` (``journal PATH is closed``)."""
         try:
             if self.failed is None:
                 self.flush()
         finally:
             self._db.close()
+            self.closed = True
 
     def check(self) -> None:
         """Raise the :class:`JournalError` the journal failed with, if it did."""
@@ -217,6 +220,8 @@ class JournalWriter:
     def _check(self) -> None:
         if self.failed is not None:
             raise self.failed
+        if self.closed:
+            raise JournalError(f"journal {self.path} is closed")
 
     def _fail(self, e: BaseException) -> JournalError:
         self.failed = JournalError(f"cannot write journal {self.path}: {e}")

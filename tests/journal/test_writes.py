@@ -3,18 +3,21 @@ record and counter level -- and a write that fails stops sending."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog.testing
 
 from engine.clock import VirtualClock
 from engine.core import Engine
 from engine.errors import EngineLocked
 from engine.intents import AmendOrder, CancelOrder
 from engine.journal.recorder import JournalRecorder
+from engine.journal.session import Journal
 from engine.journal.writer import JournalError, JournalWriter
 from engine.outcomes import Status
 from tests.core.doubles import ScriptedVenue, add, run
@@ -135,3 +138,29 @@ def test_a_journal_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> No
     (tmp_path / "file").write_text("not a directory")
     with pytest.raises(JournalError, match=r"cannot open journal .*file/j\.sqlite"):
         JournalWriter(tmp_path / "file" / "j.sqlite")
+
+
+def test_a_closed_journal_leaves_no_commit_behind(tmp_path: Path) -> None:
+    """Closing the journal while its lingering commit is armed (an outcome just buffered)
+    cancels it: nothing tries to write the closed file later, so nothing is logged; a
+    request after it fails, not sent, saying so."""
+    clock = VirtualClock()
+    path = tmp_path / "j.sqlite"
+    failed: list[Any] = []
+
+    async def main() -> None:
+        journal = Journal(path, clock=clock, account="acct", key_id="k")
+        async with Engine(ScriptedVenue(clock), clock=clock, observer=journal.recorder) as e:
+            journal.seed(e)
+            assert (await e.submit(add())).ok  # its outcome and order record linger
+            with structlog.testing.capture_logs() as logs:
+                journal.close()
+                await asyncio.sleep(1.0)  # well past the linger
+            failed.extend(x for x in logs if x["event"] == "journal.write_failed")
+            out = await e.submit(add(59000.0))
+            assert out.status is Status.FAILED and not out.sent
+            assert out.error is not None and "is closed" in out.error
+
+    clock.run(main())
+    assert failed == []
+    assert rows(path, "SELECT COUNT(*) FROM outcomes") == [(1,)]  # the first, committed at close
