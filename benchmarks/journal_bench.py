@@ -98,10 +98,10 @@ async def _journal(on: bool, clock: Clock) -> AsyncIterator[Journal | None]:
             j.close()
 
 
-async def _live_once(url: str, per_pair: int, on: bool) -> tuple[float, int]:
+async def _live_once(url: str, per_pair: int, on: bool, window: int = 0) -> tuple[float, int]:
     clock = RealClock()
     rest = KrakenRestVenue(Credentials(DEMO_KEY, DEMO_SECRET), base_url=url,
-                           timeout=httpx.Timeout(10.0))
+                           timeout=httpx.Timeout(10.0), nonce_window=window)
     venue = RecoveringVenue(rest)
     adds = _adds(per_pair + _WARM)
     warm, intents = adds[:len(PAIRS) * _WARM], adds[len(PAIRS) * _WARM:]
@@ -124,15 +124,16 @@ async def _live_once(url: str, per_pair: int, on: bool) -> tuple[float, int]:
     return cpu, len(intents)
 
 
-def live_path(per_pair: int = 150, repeats: int = 11) -> dict[str, Any]:
-    """µs of CPU per intent through the real live stack, journal on vs off (module doc)."""
+def live_path(per_pair: int = 150, repeats: int = 11, window: int = 0) -> dict[str, Any]:
+    """µs of CPU per intent through the real live stack, journal on vs off (module doc);
+    ``window``: the key's nonce window (0: strict nonces, one request on the wire)."""
     runs: dict[str, list[float]] = {"off": [], "on": []}
     for i in range(repeats):
         for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
             with _server() as url:
-                cpu, n = asyncio.run(_live_once(url, per_pair, mode == "on"))
+                cpu, n = asyncio.run(_live_once(url, per_pair, mode == "on", window))
             runs[mode].append(1e6 * cpu / n)
-    return _result(runs, intents=per_pair * len(PAIRS), repeats=repeats)
+    return _result(runs, intents=per_pair * len(PAIRS), repeats=repeats, window=window)
 
 
 def engine_only(n: int = 3000, repeats: int = 11) -> dict[str, Any]:
@@ -178,10 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.journal_bench")
     p.add_argument("--repeats", type=int, default=11)
     p.add_argument("--per-pair", type=int, default=150)
+    p.add_argument("--nonce-window", type=int, default=0,
+                   help="the key's nonce window on the live path (default 0: strict nonces)")
     args = p.parse_args(argv)
     # as a live run logs: info and above (per-request debug events filtered out)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    out = {"live_path": live_path(args.per_pair, args.repeats),
+    out = {"live_path": live_path(args.per_pair, args.repeats, args.nonce_window),
            "engine_only": engine_only(repeats=args.repeats)}
     for name, r in out.items():
         us = r["us_per_intent"]
