@@ -6,9 +6,10 @@ that carries it (the engine's choice, or another key of the pool when that one l
 the nonce, which a key's wire slot draws only when the request may go
 (:mod:`engine.core.keys`).  So a venue that sends private requests calls its ``on_wire``
 note -- if one is set -- after it holds the key's slot and nonce, and waits for what it
-returns (the journal's commit, shared by the requests noted in one loop turn; each call
-returns its own awaitable, so a caller that gives up cancels no other's) *before* it
-writes a byte:
+returns, if anything (the journal commits a REST request's note at once and returns
+nothing; a WebSocket one waits for the commit shared by the requests noted in one loop
+turn, each call with its own awaitable, so a caller that gives up cancels no other's)
+*before* it writes a byte:
 
 * REST: ``on_wire(endpoint, key_label, nonce, None)``;
 * WebSocket v2: ``on_wire(endpoint, None, None, req_id)`` -- v2 requests carry a session

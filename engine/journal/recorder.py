@@ -14,12 +14,13 @@ then sends none of those requests, fails their intents as not sent and stops sen
 A second commit comes from the venue (:meth:`JournalRecorder.on_wire`, its ``on_wire``
 note): the key the request goes out on and its nonce (REST), or its ``req_id`` (WebSocket),
 committed before the bytes leave -- the nonce is only drawn there, under the key's wire
-slot.  The first request noted in a loop turn is committed at once and goes on without
-waiting (no future, no extra loop turns: with one request in flight per key, the common
-case, that is every request); any others noted in the same turn wait for one shared
-commit at its end (a commit each would cost more than the wait).  A note's commit writes
-whatever else is buffered in the same transaction (order records aside), the request
-rows included: so once the venues note every private request (``noted``, set
+slot.  A REST request is committed at once and goes on without waiting (no future, no
+extra loop turns): a key has one request on the wire (a few with a nonce window), and
+requests were seldom noted in the same loop turn (14 of 480 with a window of 5 s), so a
+shared commit would save less than the wait costs.  WebSocket v2 requests (one connection
+sends a batch in one turn) wait for one commit at the end of the turn they were noted in.
+A note's commit writes whatever else is buffered in the same transaction (order records
+aside), the request rows included: so once the venues note every private request (``noted``, set
 by :meth:`~engine.journal.session.Journal.watch`), a batch of private requests is sent at
 once, its rows committed by each request's note (one commit per request instead of two);
 a batch with a public request still waits for the turn's commit.
@@ -116,8 +117,7 @@ class JournalRecorder:
     """An :class:`~engine.core.observer.Observer` writing run ``run`` of ``writer``."""
 
     __slots__ = ("_changed", "_clock", "_closed", "_levels", "_noting", "_scheduled", "_timer",
-                 "_turn_noted", "_waiting", "_written", "key_id", "linger", "noted", "run",
-                 "writer")
+                 "_waiting", "_written", "key_id", "linger", "noted", "run", "writer")
 
     def __init__(self, writer: JournalWriter, run: int, clock: Clock, *, key_id: str,
                  levels: Levels | None = None, linger: float = 0.1) -> None:
@@ -136,8 +136,7 @@ class JournalRecorder:
         #: every private request is noted by its venue before the wire (:meth:`on_wire`
         #: commits): a batch of private requests needs no commit of its own
         self.noted = False
-        self._turn_noted = False  # a request was noted (and committed) in this loop turn
-        self._noting: list[asyncio.Future[None]] = []  # noted after it, waiting to leave
+        self._noting: list[asyncio.Future[None]] = []  # WebSocket requests waiting to leave
 
     def attach_levels(self, levels: Levels) -> None:
         """Where the counters' levels come from (the engine, once built)."""
@@ -267,22 +266,23 @@ class JournalRecorder:
         """A venue's note (:class:`~engine.core.wirenote.WireNote`): the request of this
         task's round trip goes out on ``key`` with ``nonce`` (or as ``req_id``) once the
         events and counter levels buffered (this row, the request's, its intent's...) are
-        committed; order records follow within ``linger`` seconds.  The first note of a
-        loop turn commits at once (None: send now; :class:`JournalError`: do not); later
-        ones in the same turn get a future of one commit at its end (the caller's own:
-        cancelling it leaves the commit alone), carrying the error if it fails."""
+        committed; order records follow within ``linger`` seconds.  A REST note (``key``
+        set) commits at once (None: send now; :class:`JournalError`: do not); a WebSocket
+        one gets a future of one commit at the end of the loop turn, shared by the notes
+        of that turn (the caller's own: cancelling it leaves the commit alone), carrying
+        the error if it fails."""
         hid, attempt = SENDING.get() or (0, 0)
         self.writer.add("events", (self.run, hid, "w", endpoint, key,
                                    None if nonce is None else str(nonce), attempt,
                                    None if req_id is None else str(req_id),
                                    self._clock.wall(), 0))
-        loop = asyncio.get_running_loop()
-        if self._turn_noted:  # another request noted in this turn: share a commit at its end
+        if key is None:  # WebSocket v2: one commit at the turn's end for all noted in it
+            loop = asyncio.get_running_loop()
             noted = loop.create_future()
+            if not self._noting:
+                loop.call_soon(self._note_turn_end)
             self._noting.append(noted)
             return noted
-        self._turn_noted = True
-        loop.call_soon(self._note_turn_end)
         if not self._commit((), urgent=True):
             assert self.writer.failed is not None
             raise self.writer.failed
@@ -291,9 +291,8 @@ class JournalRecorder:
         return None
 
     def _note_turn_end(self) -> None:
-        """The end of a loop turn with noted requests: the commit of those noted after the
-        first, then they leave."""
-        self._turn_noted = False
+        """The end of a loop turn with WebSocket requests noted: their commit, then they
+        leave."""
         noting, self._noting = self._noting, []
         # events and counter levels; order records linger
         if noting and self._commit(noting, urgent=True) and self.writer.pending:
