@@ -97,3 +97,18 @@ def test_orders_is_the_latest_record_of_each_order(tmp_path: Path) -> None:
     assert w.db.execute("SELECT cl_ord_id, state, wall FROM orders ORDER BY cl_ord_id"
                         ).fetchall() == [("x", "closed", 3.0), ("y", "open", 2.5)]
     w.close()
+
+
+def test_a_clean_end_of_run_keeps_only_each_orders_latest_record(tmp_path: Path) -> None:
+    w = JournalWriter(tmp_path / "j.sqlite")
+    run = w.new_run(account="a", key_id="k", userref=1)
+    insert = "INSERT INTO order_log VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+    for cid, state, wall in [("x", "pending", 1.0), ("y", "pending", 1.5), ("x", "open", 2.0),
+                             ("y", "open", 2.5), ("x", "closed", 3.0)]:
+        w.db.execute(insert, (cid, run, None, "XBT/USD", "buy", "1", "1", state, None, "s", wall))
+    before = w.db.execute("SELECT * FROM orders ORDER BY cl_ord_id").fetchall()
+    w.end_run(run, None)
+    assert w.db.execute("SELECT cl_ord_id, state FROM order_log ORDER BY rowid").fetchall() == [
+        ("y", "open"), ("x", "closed")]
+    assert w.db.execute("SELECT * FROM orders ORDER BY cl_ord_id").fetchall() == before
+    w.close()
