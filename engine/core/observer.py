@@ -12,7 +12,9 @@ recovery after a crash:
 * ``reply``: a request got a reply (or ``None`` and the transport error's text);
 * ``outcome``: an intent ended;
 * ``orders_changed``: the current views of the order records changed since the last call
-  (new, placed, acknowledged, amended, closed...).
+  (new, placed, acknowledged, amended, closed...) -- unless the observer takes them itself
+  when it needs them (:meth:`Engine.pull_orders <engine.core.engine.Engine.pull_orders>`:
+  the journal, once per commit).
 
 :class:`NullObserver` does nothing.  Without an observer the engine builds none of these
 values, so backtests pay nothing for the seam.
@@ -36,7 +38,8 @@ __all__ = ["NullObserver", "Observer", "Outgoing"]
 class Outgoing:
     """One request about to be written: intent ``hid``'s ``attempt``-th try (1 = first),
     ``endpoint`` and its ``params``, decided at ``time`` (seconds, engine clock); ``pair``
-    the pair whose trading counter it charges ("": none, e.g. a query)."""
+    the pair it is about ("": no one pair -- a query, or an order request that may touch
+    several, e.g. CancelAll)."""
 
     hid: int
     attempt: int
