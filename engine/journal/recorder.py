@@ -184,10 +184,12 @@ class JournalRecorder:
         self._take_orders()
         self._commit(() if waiting is None else (waiting,), urgent=False)
 
-    def _commit(self, waiting: Iterable[asyncio.Future[None]], *, urgent: bool) -> bool:
+    def _commit(self, waiting: Iterable[asyncio.Future[None]], *, urgent: bool
+                ) -> JournalError | None:
         """Flush the writer (``urgent``: events and counter levels only), then release the
         ``waiting`` futures -- with the :class:`JournalError` if the commit failed (one whose
-        waiter gave up is left alone).  True: committed."""
+        waiter gave up is left alone); rows it left (order records) linger.  Returns that
+        error (None: committed)."""
         try:
             self.writer.flush(urgent=urgent)
         except JournalError as e:
@@ -195,11 +197,13 @@ class JournalRecorder:
             for f in waiting:
                 if not f.done():
                     f.set_exception(e)
-            return False
+            return e
         for f in waiting:
             if not f.done():
                 f.set_result(None)
-        return True
+        if self.writer.pending:
+            self._soon()
+        return None
 
     def flush(self) -> None:
         """Commit what is buffered now (:class:`JournalError` on failure)."""
@@ -283,20 +287,16 @@ class JournalRecorder:
                 loop.call_soon(self._note_turn_end)
             self._noting.append(noted)
             return noted
-        if not self._commit((), urgent=True):
-            assert self.writer.failed is not None
-            raise self.writer.failed
-        if self.writer.pending:
-            self._soon()
+        error = self._commit((), urgent=True)
+        if error is not None:
+            raise error
         return None
 
     def _note_turn_end(self) -> None:
         """The end of a loop turn with WebSocket requests noted: their commit, then they
         leave."""
         noting, self._noting = self._noting, []
-        # events and counter levels; order records linger
-        if noting and self._commit(noting, urgent=True) and self.writer.pending:
-            self._soon()
+        self._commit(noting, urgent=True)  # events and counter levels; order records linger
 
     def outcome(self, hid: int, outcome: Outcome) -> None:
         self.writer.add("events", (self.run, hid, "o", outcome.status._value_, outcome.error,

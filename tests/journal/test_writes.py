@@ -160,6 +160,8 @@ def test_a_closed_journal_leaves_no_commit_behind(tmp_path: Path) -> None:
             out = await e.submit(add(59000.0))
             assert out.status is Status.FAILED and not out.sent
             assert out.error is not None and "is closed" in out.error
+            with pytest.raises(JournalError, match="is closed"):  # a REST venue's wire note
+                journal.recorder.on_wire("AddOrder", "key#1", 1, None)
 
     clock.run(main())
     assert failed == []
