@@ -15,7 +15,7 @@
 Figures are medians of ``repeats`` runs, in µs of CPU per intent; ``added`` is
 ``on / off - 1`` of the medians, ``paired`` the median of ``on / off - 1`` over the
 alternated pairs of runs (each pair ran back to back: machine drift hits both alike).
-Run: ``python -m benchmarks.journal_bench [--repeats N] [--per-pair N]``.
+Run: ``python -m benchmarks.journal_bench [--repeats N] [--per-pair N] [--nonce-window N]``.
 """
 
 from __future__ import annotations
@@ -128,11 +128,10 @@ def live_path(per_pair: int = 150, repeats: int = 11, window: int = 0) -> dict[s
     """µs of CPU per intent through the real live stack, journal on vs off (module doc);
     ``window``: the key's nonce window (0: strict nonces, one request on the wire)."""
     runs: dict[str, list[float]] = {"off": [], "on": []}
-    for i in range(repeats):
-        for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
-            with _server() as url:
-                cpu, n = asyncio.run(_live_once(url, per_pair, mode == "on", window))
-            runs[mode].append(1e6 * cpu / n)
+    for mode in _alternating(repeats):
+        with _server() as url:
+            cpu, n = asyncio.run(_live_once(url, per_pair, mode == "on", window))
+        runs[mode].append(1e6 * cpu / n)
     return _result(runs, intents=per_pair * len(PAIRS), repeats=repeats, window=window)
 
 
@@ -161,10 +160,15 @@ def engine_only(n: int = 3000, repeats: int = 11) -> dict[str, Any]:
         clock.run(main())
         return elapsed
 
-    for i in range(repeats):
-        for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
-            runs[mode].append(1e6 * once(mode == "on") / n)
+    for mode in _alternating(repeats):
+        runs[mode].append(1e6 * once(mode == "on") / n)
     return _result(runs, intents=n, repeats=repeats)
+
+
+def _alternating(repeats: int) -> Iterator[str]:
+    """``repeats`` pairs of modes, the one that goes first alternating: off on, on off, ..."""
+    for i in range(repeats):
+        yield from ("off", "on") if i % 2 == 0 else ("on", "off")
 
 
 def _result(runs: dict[str, list[float]], **info: Any) -> dict[str, Any]:
