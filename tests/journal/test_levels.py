@@ -10,6 +10,9 @@ import sqlite3
 from collections.abc import Collection
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from engine.clock import VirtualClock
 from engine.core.observer import Outgoing
 from engine.journal.recorder import JournalRecorder
@@ -61,3 +64,28 @@ def test_only_charged_counters_are_read_and_only_untold_levels_written(tmp_path:
                     ("ETH/USD", 0.0, 3.0)]
     db.close()
     writer.close()
+
+
+@given(st.lists(st.tuples(st.floats(0.0, 5.0), st.floats(0.0, 3.0)), min_size=1, max_size=40))
+def test_a_restart_never_reads_a_level_below_the_model(steps: list[tuple[float, float]]
+                                                       ) -> None:
+    """Whatever the charges and pauses, the last row of a counter decayed to any moment
+    after it (what a restart starts from) is never below the model's level then."""
+    decay = 1.0
+    rows: list[tuple[float, float]] = []  # (level, wall) written
+
+    class Writer:
+        def add(self, table: str, row: tuple[object, ...]) -> None:
+            level, wall = row[6], row[8]
+            assert isinstance(level, float) and isinstance(wall, float)
+            rows.append((level, wall))
+
+    level, now = 0.0, 0.0
+    rec = JournalRecorder(Writer(), 1, VirtualClock(), key_id="k",  # type: ignore[arg-type]
+                          levels=lambda pairs, api: [("XBT/USD", level, decay)])
+    for pause, charge in steps:
+        now += pause
+        level = max(0.0, level - decay * pause) + charge
+        rec._note_levels({"XBT/USD"}, False, now)
+        last_level, last_wall = rows[-1]
+        assert max(0.0, last_level - decay * (now - last_wall)) >= level - 1e-9
